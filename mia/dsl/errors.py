@@ -1,0 +1,76 @@
+"""Rule errors: each carries its place in a YAML file and prints as `path:line:col: error: msg`.
+
+A ``RuleError`` holds one or more ``Diagnostic``s (the checker reports every error it finds, not
+only the first), each with the offending source line and a caret under the column.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mia.errors import MiaError
+
+
+@dataclass(frozen=True)
+class Pos:
+    """A place in a file: 1-based line and column."""
+
+    path: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    pos: Pos
+    message: str
+    source_line: str | None = None
+
+    def format(self) -> str:
+        text = f"{self.pos}: error: {self.message}"
+        if self.source_line is not None:
+            line = self.source_line.rstrip("\n").expandtabs(1)
+            caret = " " * max(self.pos.col - 1, 0) + "^"
+            text += f"\n    {line}\n    {caret}"
+        return text
+
+
+class RuleError(MiaError):
+    """One or more errors in rule files, all reported together."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = sorted(
+            diagnostics, key=lambda d: (d.pos.path, d.pos.line, d.pos.col, d.message)
+        )
+        super().__init__(self.format())
+
+    def format(self) -> str:
+        n = len(self.diagnostics)
+        body = "\n".join(d.format() for d in self.diagnostics)
+        return body + f"\n{n} error{'s' if n != 1 else ''}"
+
+
+class Reporter:
+    """Collects diagnostics while a stage keeps going, then raises them all at once."""
+
+    def __init__(self, sources: dict[str, str] | None = None):
+        self.sources = sources if sources is not None else {}
+        self.diagnostics: list[Diagnostic] = []
+
+    def error(self, pos: Pos, message: str) -> None:
+        self.diagnostics.append(Diagnostic(pos, message, self._line(pos)))
+
+    def _line(self, pos: Pos) -> str | None:
+        text = self.sources.get(pos.path)
+        if text is None:
+            return None
+        lines = text.splitlines()
+        if 1 <= pos.line <= len(lines):
+            return lines[pos.line - 1]
+        return None
+
+    def raise_if_any(self) -> None:
+        if self.diagnostics:
+            raise RuleError(self.diagnostics)

@@ -1,0 +1,186 @@
+"""Read rule files: YAML text -> plain data plus the position of every key and value.
+
+PyYAML's composer gives nodes with marks; we build plain Python data from them ourselves, so
+that (a) every key and value keeps its file position (errors point into the file), (b) a key
+written twice is an error instead of silently taking the last, and (c) `9:30` stays a string
+(YAML 1.1 would read it as the base-60 integer 570). ``Document.source_map`` maps each character
+of an expression string back to its line and column, whatever the scalar style.
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from mia.dsl.errors import Pos, Reporter
+
+JsonPath = tuple  # of str | int
+
+
+@dataclass
+class Document:
+    path: str
+    text: str
+    data: object
+    #: json path -> value node; json path -> key node (for mapping entries)
+    nodes: dict = field(default_factory=dict)
+    keys: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._line_starts = [0]
+        for i, ch in enumerate(self.text):
+            if ch == "\n":
+                self._line_starts.append(i + 1)
+
+    def pos_of_index(self, index: int) -> Pos:
+        line = bisect.bisect_right(self._line_starts, index) - 1
+        return Pos(self.path, line + 1, index - self._line_starts[line] + 1)
+
+    def value_pos(self, path: JsonPath) -> Pos:
+        """Position of the value at ``path`` (or of its nearest existing parent)."""
+        while path not in self.nodes and path:
+            path = path[:-1]
+        node = self.nodes.get(path)
+        if node is None:
+            return Pos(self.path, 1, 1)
+        return self.pos_of_index(node.start_mark.index)
+
+    def key_pos(self, path: JsonPath) -> Pos:
+        node = self.keys.get(path)
+        if node is None:
+            return self.value_pos(path)
+        return self.pos_of_index(node.start_mark.index)
+
+    def source_map(self, path: JsonPath) -> list[Pos]:
+        """For the string scalar at ``path``: the file position of each character, plus one past the end."""
+        node = self.nodes[path]
+        value = node.value
+        start, end = node.start_mark.index, node.end_mark.index
+        raw = self.text[start:end]
+        out: list[Pos] = []
+        j = 0
+        for ch in value:
+            k = j
+            while k < len(raw) and not (raw[k] == ch or (ch == " " and raw[k] in " \t\r\n")):
+                k += 1
+            if k >= len(raw):  # escapes we could not follow: point at the scalar's start
+                out.append(self.pos_of_index(start))
+                continue
+            out.append(self.pos_of_index(start + k))
+            j = k + 1
+        if out:
+            last = out[-1]
+            out.append(Pos(last.path, last.line, last.col + 1))
+        else:
+            out.append(self.pos_of_index(start))
+        return out
+
+
+_CONSTRUCTOR = yaml.SafeLoader("")
+
+
+def _scalar(node: yaml.ScalarNode) -> object:
+    if node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") and ":" in node.value:
+        return node.value  # sexagesimal in YAML 1.1; for us a time like 9:30
+    if node.tag == "tag:yaml.org,2002:timestamp":
+        return node.value
+    construct = _CONSTRUCTOR.yaml_constructors.get(node.tag)
+    if construct is None:
+        raise yaml.constructor.ConstructorError(None, None, f"unsupported tag {node.tag}", node.start_mark)
+    return construct(_CONSTRUCTOR, node)
+
+
+def _build(node: yaml.Node, path: JsonPath, doc: Document, rep: Reporter) -> object:
+    doc.nodes[path] = node
+    if isinstance(node, yaml.MappingNode):
+        out: dict = {}
+        first: dict = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                rep.error(doc.pos_of_index(key_node.start_mark.index), "a key must be a plain name")
+                continue
+            key = str(_scalar(key_node))
+            if key in first:
+                line = doc.pos_of_index(first[key].start_mark.index).line
+                rep.error(doc.pos_of_index(key_node.start_mark.index),
+                          f"duplicate key '{key}' (first defined at line {line})")
+                continue
+            first[key] = key_node
+            doc.keys[path + (key,)] = key_node
+            out[key] = _build(value_node, path + (key,), doc, rep)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(item, path + (i,), doc, rep) for i, item in enumerate(node.value)]
+    try:
+        return _scalar(node)
+    except yaml.YAMLError as exc:
+        rep.error(doc.pos_of_index(node.start_mark.index), f"bad value: {getattr(exc, 'problem', exc)}")
+        return None
+
+
+def read_text(path: Path, rep: Reporter) -> str | None:
+    """The file's text, or None after reporting why it cannot be read as a rule file."""
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        rep.error(Pos(name, 1, 1), "no such file")
+        return None
+    except IsADirectoryError:
+        rep.error(Pos(name, 1, 1), "is a directory, expected a .yaml file")
+        return None
+    except OSError as exc:
+        rep.error(Pos(name, 1, 1), f"cannot read: {exc.strerror or exc}")
+        return None
+    if b"\x00" in raw:
+        rep.error(Pos(name, 1, 1), "not a text file (binary data)")
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        rep.error(Pos(name, line, col), "not valid UTF-8 text")
+        return None
+    rep.sources[name] = text
+    return text
+
+
+def load_document(path: Path, rep: Reporter) -> Document | None:
+    """Parse one YAML rule file; errors go to ``rep`` and give None."""
+    text = read_text(path, rep)
+    if text is None:
+        return None
+    name = str(path)
+    try:
+        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = exc.problem or exc.context or "invalid YAML"
+        rep.error(Pos(name, line, col), f"YAML syntax: {problem}")
+        return None
+    except yaml.YAMLError as exc:
+        rep.error(Pos(name, 1, 1), f"YAML syntax: {exc}")
+        return None
+    except RecursionError:
+        rep.error(Pos(name, 1, 1), "YAML nested too deeply")
+        return None
+    nodes = [n for n in nodes if n is not None]
+    if not nodes:
+        rep.error(Pos(name, 1, 1), "empty rule file (expected a mapping with 'version: 1')")
+        return None
+    if len(nodes) > 1:
+        doc = Document(name, text, None)
+        rep.error(doc.pos_of_index(nodes[1].start_mark.index), "one YAML document per rule file (found '---')")
+        return None
+    doc = Document(name, text, None)
+    try:
+        doc.data = _build(nodes[0], (), doc, rep)
+    except RecursionError:
+        rep.error(Pos(name, 1, 1), "YAML nested too deeply")
+        return None
+    return doc

@@ -1,0 +1,137 @@
+"""The checked rule set: what the loader/checker produce and the compiler and engine consume.
+
+Every expression is a typed AST (``mia.dsl.ast``) with its source text and file position, so a
+decision trace can cite ``path:line`` and show what the rule said.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mia.dsl import ast
+from mia.dsl.errors import Pos
+
+
+@dataclass
+class Expr:
+    """One expression of a rule file: its text, where it is, and its checked tree."""
+
+    text: str
+    pos: Pos
+    tree: ast.Node
+
+    @property
+    def ty(self) -> ast.Type:
+        return self.tree.ty
+
+
+@dataclass
+class Param:
+    name: str
+    value: float
+    unit: str | None          # None: a bare number (compares with anything)
+    pos: Pos
+    is_time: bool = False
+
+
+@dataclass
+class DerivedFeature:
+    name: str
+    expr: Expr
+    pos: Pos
+
+
+@dataclass
+class Signal:
+    name: str
+    when: Expr
+    side: str                 # "long" or "short"
+    priority: int
+    pos: Pos
+
+
+@dataclass
+class ReasonPart:
+    text: str | None = None   # a literal piece of the template, or
+    expr: Expr | None = None  # an expression to fill in
+
+
+@dataclass
+class HardRule:
+    name: str
+    when: Expr
+    block: str | None         # "entries" or "all"; None for a soft rule
+    size_factor: float | None
+    reason: list[ReasonPart]
+    pos: Pos
+
+
+@dataclass
+class ScaleRule:
+    name: str
+    when: Expr
+    factor: float
+    pos: Pos
+
+
+@dataclass
+class TradingHours:
+    start_min: int            # minutes after midnight, in ``zone``
+    end_min: int
+    zone: str
+
+    def __str__(self) -> str:
+        f = lambda m: f"{m // 60:02d}:{m % 60:02d}"  # noqa: E731
+        return f"{f(self.start_min)}-{f(self.end_min)} {self.zone}"
+
+
+@dataclass
+class Risk:
+    """Risk limits; the defaults are domain.md's (a rule file overrides any of them)."""
+
+    capital_usd: float = 25_000.0
+    daily_loss_usd: float = 500.0
+    daily_profit_target_usd: float = 1_000.0
+    max_position: int = 2
+    max_trades_per_day: int = 10
+    max_consecutive_losses: int = 4
+    max_order_rejections: int = 10
+    cooldown_after_stop_min: float = 15.0
+    trading_hours: TradingHours = field(default_factory=lambda: TradingHours(570, 960, "America/New_York"))
+    halt_vix_above: float = 30.0
+    stale_bar_seconds: float = 30.0
+    stale_vix_seconds: float = 300.0
+
+
+@dataclass
+class Exits:
+    stop_ticks: float = 8.0
+    take_profit_r: float | None = 2.0      # target in multiples of the stop, or
+    take_profit_ticks: float | None = None  # a fixed distance
+
+
+@dataclass
+class Sizing:
+    base: int = 1
+    scale: list[ScaleRule] = field(default_factory=list)
+
+
+@dataclass
+class RuleSet:
+    instrument: str
+    tick_size: float
+    tick_value: float
+    params: dict[str, Param]
+    features: list[DerivedFeature]      # in dependency order
+    signals: list[Signal]
+    hard_rules: list[HardRule]
+    risk: Risk
+    exits: Exits
+    sizing: Sizing
+    files: list[str]
+    #: where each top-level risk/exits/sizing key was set (for traces)
+    setting_pos: dict[str, Pos] = field(default_factory=dict)
+    #: sha256 of the rule files' text, for "which rules are running"
+    source_hash: str = ""
+
+    def feature(self, name: str) -> DerivedFeature | None:
+        return next((f for f in self.features if f.name == name), None)

@@ -1,0 +1,57 @@
+"""Sierra Chart SCDateTime <-> UTC epoch seconds, in the zone each source writes.
+
+An SCDateTime is a float: days since 1899-12-30 00:00, in the chart's (or the source's) local
+time. Which zone a source writes is configuration, never assumed: trade and quote dumpers often
+write UTC while bars and studies write chart-local time. ``DEFAULT_ZONES`` is the map the
+simulator writes and the readers assume unless the feed config says otherwise.
+
+Conversion is hot (every line of a replay): the UTC offset is cached per zone and local hour,
+so a DST change is honoured to the hour without a zoneinfo call per line.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+SC_EPOCH = datetime(1899, 12, 30)
+#: SCDateTime of 1970-01-01 00:00 (naive): days between 1899-12-30 and the Unix epoch.
+_UNIX_DAYS = (datetime(1970, 1, 1) - SC_EPOCH).days  # 25569
+SECONDS_PER_DAY = 86400.0
+
+#: event type -> zone of its ``t``; "*" is every type not listed.
+DEFAULT_ZONES: dict[str, str] = {"trade": "UTC", "quote": "UTC", "*": "America/New_York"}
+
+_offset_cache: dict[tuple[str, int], float] = {}
+
+
+def zone_for(event_type: str, zones: dict[str, str] | None = None) -> str:
+    zones = zones or DEFAULT_ZONES
+    return zones.get(event_type, zones.get("*", "UTC"))
+
+
+def _local_offset(zone: str, local_hour: int) -> float:
+    """UTC offset in seconds of ``zone`` at the naive local hour ``local_hour`` (hours since 1970)."""
+    key = (zone, local_hour)
+    off = _offset_cache.get(key)
+    if off is None:
+        naive = datetime(1970, 1, 1) + timedelta(hours=local_hour)
+        delta = naive.replace(tzinfo=ZoneInfo(zone)).utcoffset()
+        off = delta.total_seconds() if delta is not None else 0.0
+        _offset_cache[key] = off
+    return off
+
+
+def sc_to_epoch(t: float, zone: str) -> float:
+    """SCDateTime ``t`` written in ``zone`` -> UTC epoch seconds."""
+    local = (t - _UNIX_DAYS) * SECONDS_PER_DAY
+    if zone == "UTC":
+        return local
+    return local - _local_offset(zone, int(local // 3600))
+
+
+def epoch_to_sc(epoch: float, zone: str) -> float:
+    """UTC epoch seconds -> SCDateTime in ``zone``."""
+    if zone != "UTC":
+        dt = datetime.fromtimestamp(epoch, tz=timezone.utc).astimezone(ZoneInfo(zone))
+        epoch = epoch + dt.utcoffset().total_seconds()
+    return epoch / SECONDS_PER_DAY + _UNIX_DAYS
