@@ -1,0 +1,139 @@
+"""One decision per closed bar: pick the signal, apply hard rules, ask the risk gate, size, bracket.
+
+``Engine.decide`` reads a bar's rule outcomes (a row of the compiled kernel's outputs) and
+returns a ``Decision``: the trace record (what fired, what vetoed or scaled it with the rule's
+`path:line` and the values it saw, the gate state, the final action) and, when it trades, the
+``OrderIntent`` to send. Highest priority wins; a long and a short at the same top priority
+cancel out (traced). No pyramiding: while a position is open new signals are traced, not traded.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from mia.broker.orders import OrderIntent
+from mia.dsl.compile import CompiledRules
+from mia.dsl.firings import format_value, reason_text
+from mia.engine.clock import iso
+from mia.engine.risk import RiskGate
+
+
+@dataclass
+class Decision:
+    t: float
+    time: str
+    action: str                       # "none", "enter long 1", "blocked", "conflict", "in position", ...
+    fired: list[dict] = field(default_factory=list)
+    chosen: str | None = None
+    vetoes: list[dict] = field(default_factory=list)
+    scales: list[dict] = field(default_factory=list)
+    gate: str = ""
+    limit: str = ""
+    detail: str = ""
+    size: int = 0
+    intent: dict | None = None
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def _where(pos) -> str:
+    return f"{pos.path}:{pos.line}"
+
+
+class Engine:
+    def __init__(self, compiled: CompiledRules, gate: RiskGate | None = None):
+        self.c = compiled
+        self.rs = compiled.ruleset
+        self.gate = gate or RiskGate(self.rs.risk)
+        idx = compiled.program.output_index
+        self.sig_cols = [(s, idx[s.name]) for s in self.rs.signals]
+        self.hard_cols = [(h, idx[h.name]) for h in self.rs.hard_rules]
+        self.scale_cols = [(s, idx[s.name]) for s in self.rs.sizing.scale]
+        self.vix_col = compiled.inputs.index("vix") if "vix" in compiled.inputs else None
+        self.seq = 0
+
+    def _values(self, rule: str, x: np.ndarray, out: np.ndarray) -> dict[str, str]:
+        vals = {}
+        for r in self.c.program.reads[rule]:
+            v = x[r.index] if r.source == "input" else out[r.index] if r.source == "output" else self.c.params[r.index]
+            vals[r.label] = format_value(v)
+        return vals
+
+    def decide(self, t: float, x: np.ndarray, out: np.ndarray, position: int, vix: float = math.nan) -> Decision:
+        """The decision for the bar closing at ``t`` (inputs ``x``, kernel outputs ``out``)."""
+        if self.vix_col is not None and vix != vix:
+            vix = x[self.vix_col]
+        d = Decision(t=t, time=iso(t), action="none")
+        fired = [(s, col) for s, col in self.sig_cols if out[col] == 1.0]
+        for s, _ in fired:
+            d.fired.append({"name": s.name, "side": s.side, "priority": s.priority,
+                            "where": _where(s.pos), "values": self._values(s.name, x, out)})
+        self.gate.roll(t)
+        d.gate = self.gate.state
+        if not fired:
+            return d
+        top = max(s.priority for s, _ in fired)
+        best = [s for s, _ in fired if s.priority == top]
+        sides = {s.side for s in best}
+        if len(sides) > 1:
+            d.action = "conflict"
+            d.detail = "long and short signals at the same priority: " + ", ".join(s.name for s in best)
+            return d
+        signal = best[0]
+        d.chosen = signal.name
+        if position != 0:
+            d.action = "in position"
+            d.detail = f"already {'long' if position > 0 else 'short'} {abs(position)}"
+            return d
+        factor = 1.0
+        for h, col in self.hard_cols:
+            if out[col] != 1.0:
+                continue
+            entry = {"rule": h.name, "where": _where(h.pos), "reason": reason_text(self.c, h, out),
+                     "values": self._values(h.name, x, out)}
+            if h.block:
+                entry["effect"] = f"blocks {h.block}"
+                d.vetoes.append(entry)
+            else:
+                entry["effect"] = f"size x{h.size_factor:g}"
+                factor *= h.size_factor
+                d.scales.append(entry)
+        if d.vetoes:
+            d.action = "blocked"
+            d.detail = "vetoed by " + ", ".join(v["rule"] for v in d.vetoes)
+            return d
+        for sc, col in self.scale_cols:
+            if out[col] == 1.0:
+                factor *= sc.factor
+                d.scales.append({"rule": sc.name, "where": _where(sc.pos), "effect": f"size x{sc.factor:g}"})
+        check = self.gate.check_entry(t, position, vix)
+        if not check.ok:
+            d.action = "blocked"
+            d.limit, d.detail = check.limit, check.detail
+            return d
+        size = self.size(factor, position)
+        d.size = size
+        if size <= 0:
+            d.action = "blocked"
+            d.limit, d.detail = "sizing", f"size factor {factor:g} leaves no contract"
+            return d
+        ex = self.rs.exits
+        target = ex.take_profit_ticks if ex.take_profit_ticks is not None else ex.take_profit_r * ex.stop_ticks
+        self.seq += 1
+        intent = OrderIntent(id=f"{self.gate.day:%Y%m%d}-{self.seq:04d}", t=t, side=1 if signal.side == "long" else -1,
+                             qty=size, kind="market", limit_price=None, stop_ticks=ex.stop_ticks,
+                             target_ticks=target, tag=signal.name)
+        d.intent = asdict(intent)
+        d.action = f"enter {signal.side} {size}"
+        return d
+
+    def size(self, factor: float, position: int) -> int:
+        """Contracts for an entry: base x factor, rounded down but at least 1 unless the factor is 0,
+        capped by the room left under risk.max_position."""
+        if factor <= 0:
+            return 0
+        n = max(1, math.floor(self.rs.sizing.base * factor + 1e-9)) if self.rs.sizing.base > 0 else 0
+        return max(0, min(n, self.rs.risk.max_position - abs(position)))
