@@ -31,6 +31,8 @@ class BacktestResult:
     events: int = 0
     bars: int = 0
     days: set = field(default_factory=set)
+    #: bad data lines skipped, by reason
+    bad_lines: dict = field(default_factory=dict)
 
 
 class Backtest:

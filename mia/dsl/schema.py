@@ -64,8 +64,11 @@ def validate_document(doc: Document, rep: Reporter) -> bool:
         if v == "additionalProperties":
             allowed = list(_schema_at(path).get("properties", {}))
             for key in sorted(set(err.instance) - set(allowed)):
-                rep.error(doc.key_pos(path + (key,)),
-                          f"unknown key '{key}' in {where}" + did_you_mean(key, allowed))
+                hint = did_you_mean(key, allowed)
+                if any(c in key for c in "()<>=+*/ "):
+                    hint = (" (a comma inside a {...} mapping ends the value: "
+                            "put the expression in quotes)")
+                rep.error(doc.key_pos(path + (key,)), f"unknown key '{key}' in {where}" + hint)
             continue
         if v == "required":
             missing = err.message.split("'")[1] if "'" in err.message else err.message

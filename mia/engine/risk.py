@@ -106,10 +106,12 @@ class RiskGate:
         hours = r.trading_hours
         if not in_hours(t, hours.start_min, hours.end_min, hours.zone):
             return GateCheck(False, "risk.trading_hours", f"outside {hours}")
-        if self.last_stop_t is not None and t - self.last_stop_t < r.cooldown_after_stop_min * 60:
-            left = r.cooldown_after_stop_min - (t - self.last_stop_t) / 60
+        # a bar's decision is stamped with its close, which a stop on a later tick may follow
+        since_stop = None if self.last_stop_t is None else max(0.0, t - self.last_stop_t)
+        if since_stop is not None and since_stop < r.cooldown_after_stop_min * 60:
+            left = r.cooldown_after_stop_min - since_stop / 60
             return GateCheck(False, "risk.cooldown_after_stop",
-                             f"stopped out {((t - self.last_stop_t) / 60):.1f} min ago; {left:.1f} min of cooldown left")
+                             f"stopped out {since_stop / 60:.1f} min ago; {left:.1f} min of cooldown left")
         if self.trades_today >= r.max_trades_per_day:
             return GateCheck(False, "risk.max_trades_per_day", f"{self.trades_today} trades today")
         if vix == vix and vix > r.halt_vix_above:

@@ -1,0 +1,68 @@
+"""Backtest commands: `mia backtest` and `mia why`."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from mia.cli.rules_cmds import default_rules_paths
+
+
+def register(sub) -> None:
+    p = sub.add_parser("backtest", help="replay days through the rules and the paper broker",
+                       description="Run the live streaming path (replay -> features -> engine -> paper broker) "
+                                   "over Sierra Chart JSONL day folders, deterministically. Writes trades.csv, "
+                                   "decisions.jsonl, summary.json and equity.png to --out.",
+                       epilog="example: mia backtest --rules rules/ --data ~/sierra/ --from 2025-11-01 "
+                              "--to 2025-11-20 --out runs/nov")
+    p.add_argument("--rules", nargs="+", default=None, metavar="PATH", help="rule files or folders (default: rules/)")
+    p.add_argument("--data", nargs="+", default=None, metavar="PATH",
+                   help="day folders or a folder of day folders (default: the bundled simulated session)")
+    p.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day to replay")
+    p.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day to replay")
+    p.add_argument("--out", default="runs/latest", metavar="DIR", help="output folder (default: runs/latest)")
+    p.add_argument("--slippage", type=float, default=1.0, metavar="TICKS", help="slippage per market fill (1)")
+    p.add_argument("--commission", type=float, default=2.25, metavar="USD", help="commission per contract per side")
+    p.add_argument("--json", action="store_true", help="print summary.json to stdout instead of the table")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_backtest)
+
+    p = sub.add_parser("why", help="explain the decision at a time of a backtest",
+                       description="Why (no) trade at TIME? Reads decisions.jsonl of a backtest run.",
+                       epilog="example: mia why 10:31 --run runs/latest   |   mia why '2025-11-20 10:31'")
+    p.add_argument("time", help="HH:MM (New York; every day of the run) or YYYY-MM-DD HH:MM")
+    p.add_argument("--run", default="runs/latest", metavar="DIR", help="backtest output folder (default: runs/latest)")
+    p.set_defaults(func=cmd_why)
+
+
+def cmd_backtest(args) -> int:
+    from mia.backtest.data import run_backtest
+    from mia.backtest.report import print_summary, summarize, write_outputs
+    from mia.dsl import compile_rules, load_rules
+
+    compiled = compile_rules(load_rules(args.rules or default_rules_paths()))
+    result = run_backtest(compiled, args.data, args.date_from, args.date_to,
+                          slippage_ticks=args.slippage, commission_per_contract=args.commission,
+                          progress=not (args.no_progress or args.json))
+    summary = summarize(result.trades, result.decisions, len(result.days))
+    summary["events"] = result.events
+    summary["bad_lines"] = result.bad_lines
+    out = Path(args.out)
+    write_outputs(out, result.trades, result.decisions, summary)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print_summary(summary)
+        print(f"wrote {out}/trades.csv, decisions.jsonl, summary.json, equity.png; "
+              f"ask `mia why HH:MM --run {out}` about any bar")
+    if result.bad_lines:
+        print(f"{sum(result.bad_lines.values())} bad data lines skipped: "
+              + ", ".join(f"{k} {v}" for k, v in sorted(result.bad_lines.items())), file=sys.stderr)
+    return 0
+
+
+def cmd_why(args) -> int:
+    from mia.backtest.why import why
+
+    print(why(args.run, args.time))
+    return 0
