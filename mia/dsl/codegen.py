@@ -41,6 +41,33 @@ def batch(X, P, S, OUT):
 _CMP = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "=="}
 
 
+_STATEFUL = ("sma", "ema", "highest", "lowest", "crosses_above", "crosses_below")
+
+
+def _key(node: ast.Node) -> str | None:
+    """A structural key for a stateless subtree, None when it (or a child) keeps state."""
+    if isinstance(node, ast.History) or (isinstance(node, ast.Call) and node.fn in _STATEFUL):
+        return None
+    if isinstance(node, ast.Num):
+        return f"N{node.value!r}"
+    if isinstance(node, ast.Time):
+        return f"T{node.minutes!r}"
+    if isinstance(node, ast.Bool):
+        return f"B{node.value}"
+    if isinstance(node, ast.Name):
+        return f"${node.id}"
+    if isinstance(node, ast.Unary):
+        inner = _key(node.operand)
+        return None if inner is None else f"({node.op} {inner})"
+    if isinstance(node, ast.Binary):
+        a, b = _key(node.left), _key(node.right)
+        return None if a is None or b is None else f"({a} {node.op} {b})"
+    if isinstance(node, ast.Call):
+        keys = [_key(a) for a in node.args]
+        return None if None in keys else f"{node.fn}({','.join(keys)})"
+    return None
+
+
 class _Gen:
     def __init__(self, program: Program):
         self.p = program
@@ -49,6 +76,7 @@ class _Gen:
         self.state: list[float] = []
         self.feature_vars: dict[str, str] = {}
         self.node_vars: dict[int, str] = {}
+        self.cse: dict[str, str] = {}
 
     def tmp(self) -> str:
         self.n += 1
@@ -70,10 +98,19 @@ class _Gen:
 
     # ---- expressions -------------------------------------------------------------------
     def expr(self, node: ast.Node) -> str:
-        """Emit code computing ``node``; return the variable holding its value."""
+        """Emit code computing ``node``; return the variable holding its value.
+
+        A stateless subtree written twice (in a rule and in its reason, say) is computed once;
+        stateful ones (history, windows, crosses) keep their own state per occurrence.
+        """
         v = self.node_vars.get(id(node))
         if v is None:
-            v = self._expr(node)
+            key = _key(node)
+            v = self.cse.get(key) if key is not None else None
+            if v is None:
+                v = self._expr(node)
+                if key is not None:
+                    self.cse[key] = v
             self.node_vars[id(node)] = v
         return v
 
