@@ -81,7 +81,7 @@ class Backtest:
     def on_event(self, ev) -> None:
         self.result.events += 1
         if ev.type == "trade":
-            self.on_trade(ev.t, ev.px, ev.vol)
+            self.on_trade(ev.t, float(ev.f["px"]), float(ev.f.get("vol", 1)))
         if self.features.update(ev):
             self.on_bar(self.features.row_time, self.features.row)
 

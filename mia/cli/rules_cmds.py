@@ -42,7 +42,9 @@ def register(sub) -> None:
                                    "hard rules stood against them.",
                        epilog="example: mia signals --rules rules/ --data day.csv --csv firings.csv")
     p.add_argument("--rules", nargs="+", default=None, metavar="PATH", help="rule files or folders (default: rules/)")
-    p.add_argument("--data", required=True, metavar="FILE", help="CSV of feature columns (and `time`)")
+    p.add_argument("--data", nargs="+", default=None, metavar="PATH",
+                   help="a CSV of feature columns (and `time`), or Sierra Chart JSONL day folders "
+                        "(default: the bundled simulated session)")
     p.add_argument("--csv", metavar="OUT", help="also write the rows to this CSV file")
     p.add_argument("--quiet", action="store_true", help="print only the summary")
     p.set_defaults(func=cmd_signals)
@@ -150,14 +152,36 @@ def _read_csv(path: str) -> tuple[list[str], dict[str, np.ndarray], int, list[st
     return times, columns, len(values), problems
 
 
+def _read_jsonl(paths: list[str]) -> tuple[list[str], dict[str, np.ndarray], int, list[str]]:
+    """Sierra Chart day folders -> one feature row per closed bar (New York times)."""
+    from mia.backtest.data import data_paths
+    from mia.engine.clock import iso
+    from mia.features import compute_features
+    from mia.market.replay import replay
+    from mia.market.sierra import BadLines
+
+    bad = BadLines()
+    frame = compute_features(replay(data_paths(paths), bad=bad))
+    times = [iso(t)[:16].replace("T", " ") for t in frame.times]
+    columns = {name: frame.matrix[:, j] for j, name in enumerate(frame.columns)}
+    problems = [f"{reason}: {count} lines" for reason, count in sorted(bad.by_reason().items())]
+    return times, columns, len(frame.times), problems
+
+
 def cmd_signals(args) -> int:
     from mia.dsl import compile_rules, load_rules
     from mia.dsl.firings import firings, format_value, input_matrix
 
     rs = load_rules(args.rules or default_rules_paths())
-    times, columns, n, problems = _read_csv(args.data)
+    paths = args.data or []
+    if len(paths) == 1 and Path(paths[0]).suffix.lower() == ".csv":
+        source = paths[0]
+        times, columns, n, problems = _read_csv(source)
+    else:
+        source = ", ".join(paths) or "the simulated session"
+        times, columns, n, problems = _read_jsonl(paths)
     compiled = compile_rules(rs)
-    X = input_matrix(compiled, columns, n, args.data)
+    X = input_matrix(compiled, columns, n, source)
     OUT = compiled.batch(X)
     rows = firings(compiled, X, OUT)
 

@@ -1,0 +1,42 @@
+"""Where a backtest's events come from: Sierra Chart day folders, or the bundled simulated session."""
+from __future__ import annotations
+
+from datetime import date
+
+from mia.backtest.run import Backtest, BacktestResult
+from mia.dsl.compile import CompiledRules
+from mia.errors import MiaError
+
+
+def data_paths(paths: list[str] | None) -> list[str]:
+    """The given paths, or the default simulated session (generated on first use)."""
+    if paths:
+        return list(paths)
+    from mia.market.simulate import default_session_dir
+
+    return [str(default_session_dir())]
+
+
+def _day(text: str | None, flag: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise MiaError(f"{flag} {text!r}: error: expected a date like 2025-11-20") from None
+
+
+def run_backtest(compiled: CompiledRules, paths: list[str] | None, date_from: str | None = None,
+                 date_to: str | None = None, progress: bool = False, **broker_kw) -> BacktestResult:
+    from mia.features import FeatureEngine
+    from mia.market.replay import replay
+    from mia.market.sierra import BadLines
+
+    bad = BadLines()
+    bt = Backtest(compiled, FeatureEngine(instrument=compiled.ruleset.instrument), **broker_kw)
+    for ev in replay(data_paths(paths), date_from=_day(date_from, "--from"), date_to=_day(date_to, "--to"),
+                     bad=bad, progress=progress):
+        bt.on_event(ev)
+    result = bt.finish()
+    result.bad_lines = bad.by_reason()
+    return result
