@@ -1,0 +1,32 @@
+"""Feature thresholds: the trader's defaults from domain.md, in one place, overridable."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    open_minute: int = 9 * 60 + 30        # cash open, New York
+    close_minute: int = 16 * 60           # cash close
+    atr_period: int = 14                  # Wilder ATR when the data has no ATR study
+    vix_mid: float = 15.0                 # VIX regimes: low < 15 <= mid < 22 <= high < 35 <= extreme
+    vix_high: float = 22.0
+    vix_extreme: float = 35.0
+    flow_threshold: float = 0.10          # |delta ratio| for the order-flow vote
+    dom_ratio: float = 1.2                # top-5 bid vs ask size for the DOM vote
+    mq_proximity: float = 0.002           # MenthorQ vote: within 0.2 % of a level
+    base_min_bars: int = 3                # a base: 3-8 bars ...
+    base_max_bars: int = 8
+    base_max_range_ticks: float = 10.0    # ... whose high-low range is at most 10 ticks
+    base_green_ups: int = 3               # green: >= 3 of the last 4 close-to-close moves up
+    base_red_max_ups: int = 1             # red: <= 1 up
+    bias_near_ticks: float = 10.0         # dealer's bias: a level within 10 ticks counts
+    bias_blind_spot_ticks: float = 5.0    # a blind spot within 5 ticks is strongly bearish
+    bias_alpha: float = 0.2               # EMA smoothing of the bias
+    # dealer's bias weights (sum 1)
+    w_resistance: float = 0.25
+    w_support: float = 0.20
+    w_blind_spots: float = 0.20
+    w_swing: float = 0.15
+    w_gex: float = 0.15
+    w_vix: float = 0.05

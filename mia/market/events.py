@@ -1,0 +1,63 @@
+"""mia's market event: one small record for every kind of Sierra Chart line (and, later, IB data).
+
+``Event(t, type, chart, sym, f)``: ``t`` is UTC epoch seconds (converted from SCDateTime in the
+source's zone), ``type`` the line kind, ``chart`` the Sierra chart number, ``sym`` the symbol and
+``f`` the line's other fields as parsed (numbers as float/int, strings kept), named as Sierra
+writes them:
+
+| type | fields in ``f`` |
+|---|---|
+| basedata | i, o, h, l, c, v, bidvol, askvol |
+| trade | side (BUY/SELL), px, vol, seq, tt |
+| quote | kind, bid, ask, bq, aq, seq |
+| depth | side (BID/ASK), lvl, price, size |
+| vwap | i, src, v, up1, dn1, up2, dn2, up3, dn3 |
+| vva | i, vah, val, vpoc, pvah, pval, ppoc, id_curr, id_prev |
+| pvwap | i, prev_start, prev_end, pvwap, up1, dn1, up2, dn2 |
+| nbcv | i, ask_volume, bid_volume, delta, trades, cumulative_delta, total_volume, delta_ratio |
+| cumulative_delta | i, close, study, sg |
+| atr | i, atr, study, sg |
+| vix | i, vix (chart 3) or last (chart 8) |
+| correlation | i, cc |
+| trade_summary | buy_trades, sell_trades, buy_vol, sell_vol |
+| menthorq_level | level_type, price, subgraph, study_id, i |
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Event(NamedTuple):
+    t: float
+    type: str
+    chart: int
+    sym: str
+    f: dict
+
+
+#: fields each type must carry (numbers unless listed in TEXT_FIELDS); others are kept as given
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "basedata": ("i", "o", "h", "l", "c", "v"),
+    "trade": ("px", "vol"),
+    "quote": ("bid", "ask"),
+    "depth": ("side", "lvl", "price", "size"),
+    "vwap": ("v",),
+    "vva": ("vah", "val", "vpoc"),
+    "pvwap": ("pvwap",),
+    "nbcv": ("delta",),
+    "cumulative_delta": ("close",),
+    "atr": ("atr",),
+    "vix": (),
+    "correlation": ("cc",),
+    "trade_summary": ("buy_vol", "sell_vol"),
+    "menthorq_level": ("level_type", "price"),
+}
+TEXT_FIELDS = frozenset({"side", "kind", "level_type", "src", "sym", "type", "study"})
+#: fields that are prices: must be finite and > 0
+PRICE_FIELDS: dict[str, tuple[str, ...]] = {
+    "basedata": ("o", "h", "l", "c"),
+    "trade": ("px",),
+    "quote": ("bid", "ask"),
+    "depth": ("price",),
+    "menthorq_level": ("price",),
+}
