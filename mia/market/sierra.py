@@ -64,8 +64,15 @@ def file_kind(path: str | Path) -> tuple[int | None, str | None, str | None]:
     return None, None, None
 
 
+_NUMBER_TYPES = (int, float)
+_ISFINITE = math.isfinite
+# per type: the fields checked as numbers, and the prices (finite, > 0)
+_NUMERIC = {typ: tuple(k for k in req if k not in TEXT_FIELDS) for typ, req in REQUIRED.items()}
+_TEXT = {typ: tuple(k for k in req if k in TEXT_FIELDS) for typ, req in REQUIRED.items()}
+
+
 def _num(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    return type(v) in _NUMBER_TYPES
 
 
 def parse_line(raw: bytes | str, file_type: str | None = None, chart: int | None = None,
@@ -75,28 +82,31 @@ def parse_line(raw: bytes | str, file_type: str | None = None, chart: int | None
         d = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise BadLine("invalid_json") from None
-    if not isinstance(d, dict):
+    if type(d) is not dict:
         raise BadLine("invalid_json")
     typ = d.get("type") or file_type
-    if typ not in REQUIRED:
+    numeric = _NUMERIC.get(typ)
+    if numeric is None:
         raise BadLine("unknown_type")
     t = d.get("t")
-    if not _num(t) or not math.isfinite(t) or t <= 0:
+    if type(t) not in _NUMBER_TYPES or not t > 0 or not _ISFINITE(t):
         raise BadLine("bad_time")
-    for key in REQUIRED[typ]:
+    for key in numeric:
         v = d.get(key)
-        if v is None:
+        if type(v) not in _NUMBER_TYPES:
+            raise BadLine("missing_field" if v is None else "non_numeric_field")
+    for key in _TEXT[typ]:
+        if d.get(key) is None:
             raise BadLine("missing_field")
-        if key not in TEXT_FIELDS and not _num(v):
-            raise BadLine("non_numeric_field")
     for key in PRICE_FIELDS.get(typ, ()):
         v = d[key]
-        if not math.isfinite(v) or v <= 0:
+        if not v > 0 or not _ISFINITE(v):
             raise BadLine("bad_price")
     if typ == "vix":
         v = d.get("last", d.get("vix"))
-        if not _num(v) or not math.isfinite(v) or v <= 0:
+        if type(v) not in _NUMBER_TYPES or not v > 0 or not _ISFINITE(v):
             raise BadLine("bad_price")
-    zone = (zones or DEFAULT_ZONES).get(typ) or (zones or DEFAULT_ZONES).get("*", "UTC")
+    zones = zones or DEFAULT_ZONES
+    zone = zones.get(typ) or zones.get("*", "UTC")
     ch = d.get("chart", chart)
-    return Event(sc_to_epoch(t, zone), typ, int(ch) if _num(ch) else (chart or 0), str(d.get("sym", "")), d)
+    return Event(sc_to_epoch(t, zone), typ, ch if type(ch) is int else (chart or 0), d.get("sym", ""), d)
