@@ -1,0 +1,201 @@
+"""Benchmark: the default rule set's numba kernels vs numpy, plain Python and rule-engine.
+
+Measured in one process on the same plausible random feature data: the batch kernel (rows/s,
+median of runs), the numpy evaluator of the same AST (``mia.dsl.vectorized``), the plain-Python
+reference evaluator per row (on a subset), the PyPI ``rule-engine`` library evaluating the same
+signals and hard rules written in its syntax per row (on a subset), the streaming kernel per
+event (median and p99), and compilation cold and warm, each in a fresh process.
+Prints a table; ``--json`` prints one JSON object.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+from mia import HOME  # noqa: E402
+from mia.dsl import compile_rules, load_rules  # noqa: E402
+from mia.dsl.program import build_program  # noqa: E402
+from mia.dsl.reference import ReferenceEvaluator  # noqa: E402
+from mia.dsl.vectorized import VectorizedEvaluator  # noqa: E402
+
+RULES = [HOME / "rules"]
+
+# the default signals and hard rules in rule-engine's syntax (same constants as rules/*.yaml)
+_SCORE = "(0.20*pa_vote + 0.25*flow_vote + 0.15*profile_vote + 0.20*mq_vote + 0.10*dom_vote)"
+_THRESH = "(vix < 15 ? 0.20 : (vix < 22 ? 0.25 : (vix < 35 ? 0.30 : 0.35)))"
+_NEAREST_BS = "$min([$abs(b - close) for b in blind_spots]) / 0.25"
+RULE_ENGINE_EXPRESSIONS = {
+    "bn_long": f"{_SCORE} > {_THRESH}",
+    "bn_short": f"{_SCORE} < -{_THRESH}",
+    "blind_spot": f"blind_spots.length > 0 and {_NEAREST_BS} <= (vix >= 22 ? 7.5 : 5)",
+    "gamma_wall": "$abs(gamma_wall_0dte - close) / 0.25 <= 3",
+    "cash_open": "minutes_since_open >= 0 and minutes_since_open < 10",
+    "wide_spread": "spread > 2",
+    "extreme_vix": "vix >= 35",
+    "stale_levels": "not (levels_age_min <= (vix >= 22 ? 5 : (vix >= 15 ? 15 : 30)))",
+}
+
+
+def make_data(inputs: list[str], n: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    X = np.empty((n, len(inputs)))
+    close = 5000 + np.cumsum(rng.integers(-2, 3, size=n)) * 0.25
+    for j, name in enumerate(inputs):
+        if name == "close":
+            col = close
+        elif name.startswith("blind_spot_") or name == "gamma_wall_0dte":
+            col = close + rng.integers(-80, 81, size=n) * 0.25
+            col[rng.random(n) < 0.3] = np.nan
+        elif name.endswith("_vote"):
+            col = rng.integers(-1, 2, size=n).astype(float)
+        elif name == "vix":
+            col = rng.uniform(12, 40, size=n)
+        elif name == "spread":
+            col = rng.choice([1.0, 1.0, 1.0, 2.0, 3.0], size=n)
+        elif name == "minutes_since_open":
+            col = rng.integers(-30, 390, size=n).astype(float)
+        elif name == "levels_age_min":
+            col = rng.uniform(0, 40, size=n)
+        else:
+            col = rng.normal(size=n)
+        X[:, j] = col
+    return X
+
+
+def timed(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def rule_engine_per_row(compiled, X: np.ndarray) -> float:
+    import rule_engine
+
+    ctx = rule_engine.Context(default_value=None)
+    rules = [rule_engine.Rule(text, context=ctx) for text in RULE_ENGINE_EXPRESSIONS.values()]
+    names = compiled.inputs
+    bs = [j for j, n in enumerate(names) if n.startswith("blind_spot_")]
+    rows = []
+    for r in X:
+        d = {n: (None if v != v else float(v)) for n, v in zip(names, r)}
+        d["blind_spots"] = [float(r[j]) for j in bs if r[j] == r[j]]
+        rows.append(d)
+    rows = [d for d in rows if None not in (d["gamma_wall_0dte"],)]
+    t0 = time.perf_counter()
+    for d in rows:
+        for rule in rules:
+            rule.matches(d)
+    return (time.perf_counter() - t0) / len(rows)
+
+
+COMPILE_SNIPPET = """
+import time, json
+t0 = time.perf_counter()
+import numba, numpy  # noqa
+from mia.dsl import load_rules, compile_rules
+t1 = time.perf_counter()
+c = compile_rules(load_rules([{rules!r}]))
+t2 = time.perf_counter()
+print(json.dumps({{"import_s": t1 - t0, "compile_s": t2 - t1}}))
+"""
+
+
+def compile_times() -> dict:
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, MIA_CACHE_DIR=cache)
+        code = COMPILE_SNIPPET.format(rules=str(RULES[0]))
+        runs = [json.loads(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                                          text=True, check=True).stdout) for _ in range(3)]
+    return {"compile_cold_s": runs[0]["compile_s"], "compile_warm_s": min(r["compile_s"] for r in runs[1:]),
+            "import_s": statistics.median(r["import_s"] for r in runs)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    ap.add_argument("--quick", action="store_true", help="100k rows, small subsets")
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    args = ap.parse_args()
+    if args.quick:
+        args.rows = [100_000]
+    compiled = compile_rules(load_rules(RULES))
+    vec = VectorizedEvaluator(compiled.program)
+    results = []
+    for n in args.rows:
+        X = make_data(compiled.inputs, n)
+        compiled.batch(X[:100])
+        t_kernel = timed(lambda: compiled.batch(X), 5 if n <= 1_000_000 else 3)
+        t_numpy = timed(lambda: vec.run(X), 3 if n <= 1_000_000 else 1)
+        results.append({"rows": n, "kernel_s": t_kernel, "numpy_s": t_numpy,
+                        "batch_rows_per_s": n / t_kernel, "ratio_vs_numpy": t_numpy / t_kernel})
+        del X
+    kernel_per_row = results[0]["kernel_s"] / results[0]["rows"]
+    sub = make_data(compiled.inputs, 2_000 if args.quick else 20_000, seed=1)
+    ref = ReferenceEvaluator(build_program(compiled.ruleset))
+    names = compiled.inputs
+    t0 = time.perf_counter()
+    for r in sub:
+        ref.step(dict(zip(names, r.tolist())))
+    python_per_row = (time.perf_counter() - t0) / len(sub)
+    re_per_row = rule_engine_per_row(compiled, sub[: 1_000 if args.quick else 5_000])
+    # streaming: one event at a time through the compiled kernel
+    x = sub[0].copy()
+    state, out = compiled.new_state(), np.empty(len(compiled.outputs))
+    stream = compiled.stream
+    lat = []
+    for r in sub:
+        x[:] = r
+        t0 = time.perf_counter_ns()
+        stream(x, state, out)
+        lat.append(time.perf_counter_ns() - t0)
+    lat.sort()
+    summary = {
+        "batch_rows_per_s": round(results[-1]["batch_rows_per_s"]),
+        "ratio_vs_numpy": round(statistics.median(r["ratio_vs_numpy"] for r in results), 2),
+        "ratio_vs_python": round(python_per_row / kernel_per_row, 1),
+        "ratio_vs_rule_engine": round(re_per_row / kernel_per_row, 1),
+        "stream_median_us": round(lat[len(lat) // 2] / 1000, 3),
+        "stream_p99_us": round(lat[int(len(lat) * 0.99)] / 1000, 3),
+        **{k: round(v, 3) for k, v in compile_times().items()},
+        "python_us_per_row": round(python_per_row * 1e6, 2),
+        "rule_engine_us_per_row": round(re_per_row * 1e6, 2),
+        "runs": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()} for r in results],
+    }
+    if args.json:
+        print(json.dumps(summary))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="default rules: numba kernels vs baselines (same process)")
+    table.add_column("rows", justify="right")
+    table.add_column("kernel s", justify="right")
+    table.add_column("rows/s", justify="right")
+    table.add_column("numpy s", justify="right")
+    table.add_column("x numpy", justify="right")
+    for r in results:
+        table.add_row(f"{r['rows']:,}", f"{r['kernel_s']:.3f}", f"{r['batch_rows_per_s']:,.0f}",
+                      f"{r['numpy_s']:.3f}", f"{r['ratio_vs_numpy']:.2f}")
+    console = Console()
+    console.print(table)
+    for key in ("ratio_vs_python", "ratio_vs_rule_engine", "python_us_per_row", "rule_engine_us_per_row",
+                "stream_median_us", "stream_p99_us", "compile_cold_s", "compile_warm_s", "import_s"):
+        console.print(f"{key:>24}: {summary[key]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
