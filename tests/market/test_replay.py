@@ -1,0 +1,130 @@
+"""Sierra Chart lines -> events: parsing, zones, merge order, bad lines counted exactly, inspect."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from mia.cli import main
+from mia.market.replay import DataPathError, inspect, replay
+from mia.market.sctime import epoch_to_sc
+from mia.market.sierra import BadLine, BadLines, parse_line
+
+NY = ZoneInfo("America/New_York")
+T0 = datetime(2025, 11, 20, 10, 0, tzinfo=NY).timestamp()      # 15:00 UTC
+
+
+def sc(t: float, zone: str) -> float:
+    return round(epoch_to_sc(t, zone), 6)
+
+
+def line(**d) -> str:
+    return json.dumps(d) + "\n"
+
+
+def trade(t, px, vol=1, side="BUY"):
+    return line(t=sc(t, "UTC"), sym="ESZ25_FUT_CME", type="trade", side=side, px=px, vol=vol, seq=1, tt=2, chart=3)
+
+
+def bar(t, i, c):
+    return line(t=sc(t, "America/New_York"), sym="ESZ25_FUT_CME", type="basedata", i=i, o=c, h=c, l=c, c=c,
+                v=10, bidvol=4, askvol=6, chart=3)
+
+
+def test_zones_line_up_a_utc_trade_and_a_new_york_bar():
+    tr = parse_line(trade(T0, 5000.25).encode())
+    br = parse_line(bar(T0, 7, 5000.25).encode())
+    assert abs(tr.t - T0) < 0.1 and abs(br.t - T0) < 0.1
+    assert tr.type == "trade" and tr.f["px"] == 5000.25 and tr.chart == 3
+    assert br.f["bidvol"] == 4
+
+
+def test_chart_4_type_comes_from_the_file_name():
+    raw = '{"t": 45981.5, "sym": "ES", "i": 3, "o": 1, "h": 2, "l": 1, "c": 2, "v": 5, "chart": 4}'
+    ev = parse_line(raw, file_type="basedata", chart=4)
+    assert ev.type == "basedata" and ev.chart == 4
+
+
+@pytest.mark.parametrize("raw,reason", [
+    ("not json", "invalid_json"),
+    ("[1, 2]", "invalid_json"),
+    ('{"t": 45981.5, "type": "weather"}', "unknown_type"),
+    ('{"t": 45981.5, "type": "trade", "vol": 1}', "missing_field"),
+    ('{"t": 45981.5, "type": "trade", "px": "5000", "vol": 1}', "non_numeric_field"),
+    ('{"t": 45981.5, "type": "trade", "px": NaN, "vol": 1}', "invalid_json"),
+    ('{"t": 45981.5, "type": "trade", "px": -1, "vol": 1}', "bad_price"),
+    ('{"type": "trade", "px": 5000, "vol": 1}', "bad_time"),
+])
+def test_bad_lines_have_reasons(raw, reason):
+    with pytest.raises(BadLine) as info:
+        parse_line(raw)
+    assert info.value.reason == reason
+
+
+def test_merge_order_and_exact_bad_counts(tmp_path):
+    day = tmp_path / "20251120"
+    day.mkdir()
+    (day / "chart_3_trade_20251120.jsonl").write_text(
+        trade(T0 + 1, 5000.0) + "garbage\n" + trade(T0 + 3, 5000.25) + trade(T0 + 2.5, 5000.5)
+        + trade(T0 - 60, 4999.0) + '{"t": 45981.6, "type": "trade", "vol": 2}\n' + trade(T0 + 5, 5001.0)
+        + '{"t": 45981.6, "type": "tra')                           # a half-written last line
+    (day / "chart_3_basedata_20251120.jsonl").write_text(bar(T0, 1, 5000.0) + bar(T0 + 2, 1, 5000.5)
+                                                         + bar(T0 + 4, 2, 5000.75))
+    (day / "chart_3_weather_20251120.jsonl").write_text('{"t": 45981.6, "rain": 1}\n')
+    bad = BadLines()
+    events = list(replay([tmp_path], bad=bad))
+    times = [e.t for e in events]
+    assert times == sorted(times)
+    assert [(e.type, e.f.get("px", e.f.get("c"))) for e in events] == [
+        ("basedata", 5000.0), ("trade", 5000.0), ("basedata", 5000.5), ("trade", 5000.25),
+        ("trade", 5000.5), ("basedata", 5000.75), ("trade", 5001.0)]
+    # 0.5 s back (2.5 after 3.0) is within the 2 s tolerance and clamped; 61 s back is out of order
+    assert bad.by_reason() == {"invalid_json": 1, "missing_field": 1, "out_of_order": 1, "partial_line": 1,
+                               "unknown_type": 1}
+
+
+def test_unified_file_is_ignored_when_per_chart_files_exist(tmp_path):
+    (tmp_path / "chart_3_trade_20251120.jsonl").write_text(trade(T0, 5000.0))
+    (tmp_path / "mia_unified_20251120.jsonl").write_text(trade(T0, 5000.0) + bar(T0, 1, 5000.0))
+    assert [e.type for e in replay([tmp_path])] == ["trade"]
+    only = tmp_path / "u"
+    only.mkdir()
+    (only / "mia_unified_20251121.jsonl").write_text(trade(T0 + 86400, 5000.0) + bar(T0 + 86400, 1, 5000.0))
+    assert sorted(e.type for e in replay([only])) == ["basedata", "trade"]
+
+
+def test_days_in_order_and_date_filter(tmp_path):
+    from datetime import date
+
+    for k, day in enumerate(("20251121", "20251120")):
+        d = tmp_path / day
+        d.mkdir()
+        t = T0 + (1 - k) * 86400
+        (d / f"chart_3_trade_{day}.jsonl").write_text(trade(t, 5000.0 + k))
+    assert [e.f["px"] for e in replay([tmp_path])] == [5001.0, 5000.0]
+    assert [e.f["px"] for e in replay([tmp_path], date_from=date(2025, 11, 21))] == [5000.0]
+
+
+def test_missing_and_empty_paths(tmp_path):
+    with pytest.raises(DataPathError, match="no such file"):
+        list(replay([tmp_path / "nope"]))
+    with pytest.raises(DataPathError, match="no Sierra Chart JSONL files"):
+        list(replay([tmp_path]))
+    (tmp_path / "chart_3_trade_20251120.jsonl").write_text("")
+    assert list(replay([tmp_path])) == []
+
+
+def test_inspect_and_cli(tmp_path, capsys):
+    (tmp_path / "chart_3_trade_20251120.jsonl").write_text(trade(T0, 5000.0) + trade(T0 + 60, 5000.25) + "x\n")
+    (tmp_path / "chart_3_basedata_20251120.jsonl").write_text(bar(T0, 1, 5000.0))
+    info = inspect([tmp_path])
+    assert info["types"] == {"basedata": 1, "trade": 2}
+    assert info["bad"] == {"invalid_json": 1}
+    assert info["first"] == datetime.fromtimestamp(round(T0), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert main(["data", "inspect", str(tmp_path), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert set(printed) == {"types", "bad", "first", "last"} and printed["types"]["trade"] == 2
+    assert main(["data", "inspect", str(tmp_path / "missing")]) == 1
+    assert "no such file" in capsys.readouterr().err
