@@ -105,17 +105,17 @@ class FeatureEngine:
     def _on_trade(self, ev) -> bool:
         f = ev.f
         px, vol = float(f["px"]), float(f["vol"])
+        emitted = False
+        b = self._bar
+        start = math.floor(ev.t / 60.0) * 60.0
+        if not self._basedata_mode and b is not None and b.start != start:
+            emitted = self._close(b)      # before this trade counts: it belongs to the next bar
+            b = None
         self.pv += px * vol
         self.p2v += px * px * vol
         self.vol += vol
         if self._basedata_mode:
             return False
-        start = math.floor(ev.t / 60.0) * 60.0
-        b = self._bar
-        emitted = False
-        if b is not None and b.start != start:
-            emitted = self._close(b)
-            b = None
         buy = f.get("side") == "BUY"
         if b is None:
             self._bar = _Bar(start, px, px, px, px, vol, 0.0 if buy else vol, vol if buy else 0.0)

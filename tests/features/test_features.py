@@ -1,0 +1,138 @@
+"""The feature engine on small hand-written event sequences, and streaming == batch on simulations."""
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+
+from mia.dsl import catalog
+from mia.features import FeatureEngine, compute_features
+from mia.market.events import Event
+
+NY = ZoneInfo("America/New_York")
+T0 = datetime(2025, 11, 20, 9, 30, tzinfo=NY).timestamp()
+COL = {f.name: i for i, f in enumerate(catalog.FEATURES)}
+
+
+def tr(t, px, vol, side="BUY"):
+    return Event(t, "trade", 3, "ES", {"px": px, "vol": vol, "side": side})
+
+
+def ev(t, typ, chart=3, **f):
+    return Event(t, typ, chart, "ES", f)
+
+
+def rows(events):
+    eng = FeatureEngine()
+    out = []
+    for e in events:
+        if eng.update(e):
+            out.append((eng.row_time, {n: eng.row[i] for n, i in COL.items()}))
+    return out
+
+
+def test_bars_from_trades_vwap_delta_and_clock():
+    events = [tr(T0 + 1, 100.0, 2, "BUY"), tr(T0 + 20, 101.0, 1, "SELL"), tr(T0 + 50, 99.5, 3, "SELL"),
+              tr(T0 + 61, 102.0, 4, "BUY"), tr(T0 + 125, 102.0, 1)]
+    (t1, r1), (t2, r2) = rows(events)
+    assert t1 == T0 + 60 and t2 == T0 + 120
+    assert (r1["open"], r1["high"], r1["low"], r1["close"], r1["volume"]) == (100.0, 101.0, 99.5, 99.5, 6.0)
+    assert (r1["ask_volume"], r1["bid_volume"], r1["delta"]) == (2.0, 4.0, -2.0)
+    assert r1["delta_ratio"] == pytest.approx(-2 / 6)
+    vwap = (100 * 2 + 101 * 1 + 99.5 * 3) / 6
+    assert r1["vwap"] == pytest.approx(vwap)
+    sd = math.sqrt((100**2 * 2 + 101**2 + 99.5**2 * 3) / 6 - vwap**2)
+    assert r1["vwap_up1"] == pytest.approx(vwap + sd)
+    assert r2["cum_delta"] == -2.0 + 4.0
+    assert r1["time_of_day"] == 570 and r1["minutes_since_open"] == 0 and r1["in_rth"] == 1.0
+    assert r2["time_of_day"] == 571
+    # votes: bar 1 closed below its open with delta ratio -0.33; bar 2 up with all buying
+    assert (r1["pa_vote"], r1["flow_vote"]) == (-1.0, -1.0)
+    assert (r2["pa_vote"], r2["flow_vote"]) == (0.0, 1.0)
+
+
+def test_basedata_rewrites_last_line_is_the_bar():
+    events = [ev(T0, "basedata", i=1, o=10.0, h=10.0, l=10.0, c=10.0, v=1, bidvol=1, askvol=0),
+              ev(T0 + 0.5, "basedata", i=1, o=10.0, h=11.0, l=9.0, c=10.5, v=7, bidvol=2, askvol=5),
+              ev(T0 + 5, "basedata", chart=4, i=99, o=1.0, h=1.0, l=1.0, c=1.0, v=1),  # 30-minute chart: ignored
+              tr(T0 + 30, 10.5, 1),                                                  # no trade bars with basedata
+              ev(T0 + 60, "basedata", i=2, o=10.5, h=10.5, l=10.5, c=10.5, v=1, bidvol=0, askvol=1)]
+    ((t, r),) = rows(events)
+    assert t == T0 + 60
+    assert (r["open"], r["high"], r["low"], r["close"], r["volume"], r["delta"]) == (10.0, 11.0, 9.0, 10.5, 7.0, 3.0)
+
+
+def test_book_levels_vix_and_staleness():
+    events = [ev(T0, "quote", bid=100.0, ask=100.5), ev(T0, "vix", chart=8, last=23.0),
+              ev(T0 + 1, "vix", chart=3, vix=99.0)]                 # the chart-3 overlay loses to chart 8
+    events += [ev(T0, "depth", side="BID", lvl=k, price=100 - k * 0.25, size=10.0) for k in range(1, 7)]
+    events += [ev(T0, "depth", side="ASK", lvl=k, price=100 + k * 0.25, size=5.0) for k in range(1, 6)]
+    events += [ev(T0 + 2, "menthorq_level", chart=10, level_type="1d_min", price=99.0),
+               ev(T0 + 2, "menthorq_level", chart=10, level_type="blind_spot_3", price=100.25),
+               ev(T0 + 2, "menthorq_level", chart=10, level_type="put_support", price=99.9),
+               tr(T0 + 10, 100.0, 1), tr(T0 + 62, 100.0, 1)]
+    ((t, r),) = rows(events)
+    assert (r["bid"], r["ask"], r["spread"]) == (100.0, 100.5, 2.0)
+    assert (r["bid_size_top5"], r["ask_size_top5"]) == (50.0, 25.0)
+    assert r["dom_vote"] == 1.0                                  # 50 > 1.2 x 25
+    assert (r["vix"], r["vix_regime"]) == (23.0, 2.0)
+    assert (r["min_1d"], r["blind_spot_3"], r["put_support"]) == (99.0, 100.25, 99.9)
+    assert math.isnan(r["blind_spot_0"]) and math.isnan(r["call_resistance"])
+    assert r["levels_age_min"] == pytest.approx((T0 + 60 - (T0 + 2)) / 60)
+    assert r["mq_vote"] == 1.0                                   # 0.10 above a support: within 0.2 %
+
+
+def _flat_bars(start, closes, spread=0.25):
+    out, t = [], start
+    for k, c in enumerate(closes):
+        o = closes[k - 1] if k else c
+        out += [tr(t + 1, o, 1), tr(t + 2, c + spread, 1), tr(t + 3, c - spread, 1), tr(t + 4, c, 1)]
+        t += 60
+    out.append(tr(t + 1, closes[-1], 1))
+    return out
+
+
+def test_green_base_and_golden_rule_violation():
+    # a tight rising base (range <= 10 ticks = 2.5 points), then a red bar closing well below it
+    closes = [100.0, 100.25, 100.5, 100.75, 101.0]
+    r = rows(_flat_bars(T0, closes))
+    assert r[-1][1]["base_direction"] == 1.0 and r[-1][1]["golden_rule_intact"] == 1.0
+    crash = _flat_bars(T0, closes + [98.0])
+    last = rows(crash)[-1][1]
+    assert last["pa_vote"] == -1.0 and last["golden_rule_intact"] == 0.0
+
+
+def test_atr_wilder_without_a_study():
+    closes = [100.0, 101.0, 100.0]
+    r = rows(_flat_bars(T0, closes, spread=0.5))
+    # bar 1: trades 100, 100.5, 99.5, 100 -> range 1.0
+    # bar 2: 100 (open = previous close), 101.5, 100.5, 101 -> range 1.5, previous close 100 inside it
+    # bar 3: 101, 100.5, 99.5, 100 -> range 1.5, previous close 101 at its high
+    trs = [1.0, 1.5, 1.5]
+    want = [trs[0], (trs[0] + trs[1]) / 2, (trs[0] + trs[1] + trs[2]) / 3]
+    assert [x[1]["atr"] for x in r] == pytest.approx(want)
+
+
+@pytest.mark.parametrize("seed", [1, 7])
+def test_streaming_equals_batch_on_a_simulated_session(tmp_path, seed):
+    from mia.market.replay import replay
+    from mia.market.simulate import SimConfig, simulate
+    import datetime as dt
+
+    simulate(SimConfig(day=dt.date(2025, 11, 20), seed=seed, minutes=25), tmp_path)
+    frame = compute_features(replay([tmp_path]))
+    eng = FeatureEngine()
+    streamed = []
+    for e in replay([tmp_path]):
+        if eng.update(e):
+            streamed.append(eng.row.copy())
+    assert len(streamed) == len(frame.times) >= 24
+    assert np.array_equal(np.array(streamed), frame.matrix, equal_nan=True)
+    m = frame.matrix
+    c = COL
+    assert np.all(m[:, c["low"]] <= m[:, c["close"]]) and np.all(m[:, c["close"]] <= m[:, c["high"]])
+    assert np.all(np.isfinite(m[:, c["vwap"]])) and np.all(m[:, c["spread"]] >= 1)
+    assert np.all(np.abs(m[:, c["close"]] - m[:, c["put_support"]]) < 60)
