@@ -83,11 +83,11 @@ def plot_equity(path: Path, trades: list) -> None:
         dd.append(e - peak)
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(9, 5.5), sharex=True,
                                    gridspec_kw={"height_ratios": [3, 1]})
-    ax1.plot(xs, equity, color="tab:blue", drawstyle="steps-post")
+    ax1.plot(xs, equity, color="tab:blue", marker=".")
     ax1.axhline(0, color="grey", lw=0.6)
     ax1.set_ylabel("net P&L (USD)")
     ax1.set_title(f"Equity: {len(trades)} trades, net {equity[-1]:.2f} USD")
-    ax2.fill_between(xs, dd, 0, color="tab:red", alpha=0.4, step="post")
+    ax2.fill_between(xs, dd, 0, color="tab:red", alpha=0.4)
     ax2.set_ylabel("drawdown")
     ax2.set_xlabel("trade #")
     fig.tight_layout()
