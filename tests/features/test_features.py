@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mia.dsl import catalog
 from mia.features import FeatureEngine, compute_features
@@ -85,6 +87,28 @@ def test_book_levels_vix_and_staleness():
     assert r["mq_vote"] == 1.0                                   # 0.10 above a support: within 0.2 %
 
 
+def test_dealers_bias_weights_and_smoothing():
+    # close 100: call resistance 3 ticks above (bearish), put support 20 ticks below (too far), VIX low
+    lv = lambda t, k, p: ev(t, "menthorq_level", chart=10, level_type=k, price=p)  # noqa: E731
+    events = [ev(T0, "vix", chart=8, last=14.0), lv(T0, "call_resistance", 100.75), lv(T0, "put_support", 95.0),
+              tr(T0 + 1, 100.0, 1), tr(T0 + 61, 100.0, 1),
+              lv(T0 + 62, "put_support", 99.9), tr(T0 + 121, 100.0, 1)]
+    (_, r1), (_, r2) = rows(events)
+    # components mapped to [0, 1]: resistance 0, support 0.5, blind spots 0.5, swing 0.5, GEX 0.5, VIX 0.5
+    c1 = 0.25 * 0 + 0.20 * 0.5 + 0.20 * 0.5 + 0.15 * 0.5 + 0.15 * 0.5 + 0.05 * 0.5
+    assert r1["dealers_bias"] == pytest.approx(2 * c1 - 1)            # -0.25, the EMA's seed
+    c2 = c1 + 0.20 * 0.5                                               # support now 0.1 below: bullish
+    assert r2["dealers_bias"] == pytest.approx((2 * c1 - 1) + 0.2 * ((2 * c2 - 1) - (2 * c1 - 1)))
+    assert (r1["vix_regime"], r1["mq_vote"]) == (0.0, 0.0)
+    assert r2["mq_vote"] == 1.0                                        # 0.1 above support: within 0.2 %
+
+
+@pytest.mark.parametrize("vix,regime", [(14.99, 0.0), (15.0, 1.0), (21.9, 1.0), (22.0, 2.0), (34.9, 2.0), (35.0, 3.0)])
+def test_vix_regimes(vix, regime):
+    ((_, r),) = rows([ev(T0, "vix", chart=8, last=vix), tr(T0 + 1, 100.0, 1), tr(T0 + 61, 100.0, 1)])
+    assert r["vix_regime"] == regime
+
+
 def _flat_bars(start, closes, spread=0.25):
     out, t = [], start
     for k, c in enumerate(closes):
@@ -116,8 +140,10 @@ def test_atr_wilder_without_a_study():
     assert [x[1]["atr"] for x in r] == pytest.approx(want)
 
 
-@pytest.mark.parametrize("seed", [1, 7])
-def test_streaming_equals_batch_on_a_simulated_session(tmp_path, seed):
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(1, 10_000))
+def test_streaming_equals_batch_on_a_simulated_session(tmp_path_factory, seed):
+    tmp_path = tmp_path_factory.mktemp("sim")
     from mia.market.replay import replay
     from mia.market.simulate import SimConfig, simulate
     import datetime as dt
