@@ -32,3 +32,24 @@ def in_hours(t: float, start_min: int, end_min: int, zone: str) -> bool:
     if start_min <= end_min:
         return start_min <= m < end_min
     return m >= start_min or m < end_min
+
+
+def day_bounds(t: float) -> tuple[date, float, float]:
+    """The trading day of ``t`` with its start and end as UTC epochs (for cheap "same day?" checks)."""
+    day = trading_day(t)
+    start = datetime(day.year, day.month, day.day, ROLL_HOUR, tzinfo=NEW_YORK) - timedelta(days=1)
+    end = datetime(day.year, day.month, day.day, ROLL_HOUR, tzinfo=NEW_YORK)
+    return day, start.timestamp(), end.timestamp()
+
+
+class DayClock:
+    """``day(t)``: the trading day of ``t``, recomputed only when ``t`` leaves the cached day."""
+
+    def __init__(self) -> None:
+        self._start = self._end = float("nan")
+        self._day: date | None = None
+
+    def day(self, t: float) -> date:
+        if not (self._start <= t < self._end):
+            self._day, self._start, self._end = day_bounds(t)
+        return self._day

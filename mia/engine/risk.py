@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from mia.dsl.ruleset import Risk
-from mia.engine.clock import in_hours, trading_day
+from mia.engine.clock import DayClock, in_hours
 
 ACTIVE, REDUCE_ONLY, HALTED = "ACTIVE", "REDUCE_ONLY", "HALTED"
 
@@ -36,6 +36,7 @@ class RiskGate:
     last_stop_t: float | None = None
     #: (time, old state, new state, reason) for traces and alerts
     transitions: list = field(default_factory=list)
+    _clock: DayClock = field(default_factory=DayClock, repr=False)
 
     def _set(self, t: float, state: str, reason: str) -> None:
         if state != self.state:
@@ -44,7 +45,7 @@ class RiskGate:
 
     def roll(self, t: float) -> bool:
         """Start a new trading day when ``t`` is in one; True if it rolled."""
-        day = trading_day(t)
+        day = self._clock.day(t)
         if self.day == day:
             return False
         first = self.day is None

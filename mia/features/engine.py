@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mia.dsl import catalog
-from mia.engine.clock import local, trading_day
+from mia.engine.clock import DayClock, local
 from mia.features.config import FeatureConfig
 from mia.features.levels import LevelBook
 
@@ -51,6 +51,7 @@ class FeatureEngine:
         self._basedata_mode = False
         self._bar: _Bar | None = None        # the forming bar
         self._day = None
+        self._clock = DayClock()
         self._handlers = {
             "basedata": self._on_basedata, "trade": self._on_trade, "quote": self._on_quote,
             "depth": self._on_depth, "vwap": self._on_vwap, "vva": self._on_vva, "atr": self._on_atr,
@@ -79,7 +80,7 @@ class FeatureEngine:
 
     # ---- events --------------------------------------------------------------------------------
     def update(self, ev) -> bool:
-        day = trading_day(ev.t)
+        day = self._clock.day(ev.t)
         if day != self._day:
             if self._day is not None:
                 self._new_session()
