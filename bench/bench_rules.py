@@ -141,7 +141,6 @@ def main() -> int:
         t_numpy = timed(lambda: vec.run(X), 3 if n <= 1_000_000 else 1)
         results.append({"rows": n, "kernel_s": t_kernel, "numpy_s": t_numpy,
                         "batch_rows_per_s": n / t_kernel, "ratio_vs_numpy": t_numpy / t_kernel})
-        del X
     kernel_per_row = results[0]["kernel_s"] / results[0]["rows"]
     sub = make_data(compiled.inputs, 2_000 if args.quick else 20_000, seed=1)
     ref = ReferenceEvaluator(build_program(compiled.ruleset))
