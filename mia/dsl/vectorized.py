@@ -3,7 +3,9 @@
 Same semantics as the kernels (see ``codegen``): NaN propagates through arithmetic, comparisons
 with NaN are false, windows are NaN until full or while they hold a NaN, division is IEEE.
 ``ema`` is inherently sequential and runs as a Python loop over the column. Stateless subtrees
-are computed once (cached by structure), as the kernels do.
+are computed once (cached by structure), as the kernels do; stateful ones (history, windows,
+crosses) are computed per occurrence. Each ``run`` starts from a fresh state (like ``batch``
+without a state argument). Params come from ``params`` (default: the program's values).
 """
 from __future__ import annotations
 
@@ -23,10 +25,15 @@ def _shift(a: np.ndarray, n: int, fill) -> np.ndarray:
 
 
 class VectorizedEvaluator:
-    def __init__(self, program: Program):
+    def __init__(self, program: Program, params: np.ndarray | None = None):
         self.p = program
+        self.params = program.params if params is None else np.asarray(params, dtype=np.float64)
 
     def run(self, X: np.ndarray) -> np.ndarray:
+        """Every output for every row of ``X`` (n x len(inputs)): the n x len(outputs) matrix."""
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != len(self.p.inputs):
+            raise ValueError(f"expected a matrix with {len(self.p.inputs)} columns, got shape {X.shape}")
         self.X = X
         self.n = X.shape[0]
         self.cache: dict[str, np.ndarray] = {}
@@ -38,6 +45,7 @@ class VectorizedEvaluator:
                 if o.kind == "feature":
                     self.features[o.name] = v
                 out[:, k] = v
+        del self.X, self.cache, self.features
         return out
 
     def eval(self, node: ast.Node) -> np.ndarray:
@@ -52,16 +60,16 @@ class VectorizedEvaluator:
     def _eval(self, node):
         n = self.n
         if isinstance(node, ast.Num):
-            return np.full(n, node.value)
+            return np.full(n, float(node.value))
         if isinstance(node, ast.Time):
-            return np.full(n, node.minutes)
+            return np.full(n, float(node.minutes))
         if isinstance(node, ast.Bool):
-            return np.full(n, node.value)
+            return np.full(n, bool(node.value))
         if isinstance(node, ast.Name):
             if node.ref == "feature":
                 return self.features[node.id]
             if node.ref == "param":
-                return np.full(n, self.p.params[self.p.param_index[node.id]])
+                return np.full(n, float(self.params[self.p.param_index[node.id]]))
             col = self.X[:, self.p.input_index[node.id]]
             return col >= 0.5 if node.ty.kind == "bool" else col
         if isinstance(node, ast.Unary):

@@ -11,15 +11,24 @@ from mia.dsl.vectorized import VectorizedEvaluator
 HISTORY_RULES = """\
 version: 1
 instrument: ES
+params:
+  k: 2
 features:
   a: sma(close, 4)
   b: ema(close, 3)
   c: highest(high, 5) - lowest(low, 5)
   d: close[2] - close
   e: min(close, vwap) + max(open, vwap, high)
+  f: clamp(close - vwap, -k, k)
+  r: abs(delta) / volume - delta_ratio
+  g: ticks_to(above(gamma_levels)) + ticks_to(below(gamma_levels)) - to_ticks(atr) + spread
+  p: to_points(spread) + close
+  h: nearest(blind_spots)
+  u: in_rth[1] and not golden_rule_intact
+  v: if(between(close, val, vah), sma(vwap, 3)[1], ema(poc, 5))
 signals:
-  - {name: up, when: "crosses_above(a, vwap)", side: long}
-  - {name: down, when: "crosses_below(b, vwap) or d != 0", side: short}
+  - {name: up, when: "crosses_above(a, vwap) or (u and h != close)", side: long}
+  - {name: down, when: "crosses_below(b, vwap) or d != 0 or in_rth != in_rth[2]", side: short}
 """
 
 
@@ -31,15 +40,18 @@ def data(compiled, n, seed):
             X[:, j] = rng.integers(-1, 2, size=n)
         elif name in ("vix",):
             X[:, j] = rng.uniform(10, 40, size=n)
-        elif name in ("spread", "minutes_since_open", "levels_age_min"):
-            X[:, j] = rng.integers(0, 40, size=n)
+        elif name in ("spread", "minutes_since_open", "levels_age_min", "volume", "delta"):
+            X[:, j] = rng.integers(0, 40, size=n)      # volume 0 now and then: IEEE division
+        elif name in ("in_rth", "golden_rule_intact"):
+            X[:, j] = rng.integers(0, 2, size=n)
     X[rng.random(X.shape) < 0.05] = np.nan
     return X
 
 
-def assert_same(compiled, X):
+def assert_same(compiled, X, params=None):
     want = compiled.batch(X)
-    got = VectorizedEvaluator(compiled.program).run(X)
+    got = VectorizedEvaluator(compiled.program, params).run(X)
+    assert got.shape == want.shape
     for k, o in enumerate(compiled.outputs):
         if o.is_bool:
             assert np.array_equal(got[:, k], want[:, k]), o.name
@@ -57,3 +69,18 @@ def test_history_functions(tmp_path):
     (tmp_path / "r.yaml").write_text(HISTORY_RULES)
     compiled = compile_rules(load_rules([tmp_path]))
     assert_same(compiled, data(compiled, 300, 5))
+
+
+def test_history_functions_without_nans_and_short_input(tmp_path):
+    (tmp_path / "r.yaml").write_text(HISTORY_RULES)
+    compiled = compile_rules(load_rules([tmp_path]))
+    X = data(compiled, 200, 6)
+    assert_same(compiled, np.nan_to_num(X, nan=5000.0))
+    assert_same(compiled, X[:3])      # shorter than every window
+
+
+def test_edited_params():
+    compiled = compile_rules(load_rules([HOME / "rules"]))
+    compiled.params[compiled.program.param_index["threshold_low_vix"]] = 0.05
+    compiled.params[compiled.program.param_index["vix_high"]] = 30.0
+    assert_same(compiled, data(compiled, 300, 7), compiled.params)
