@@ -6,8 +6,15 @@ with NaN are false, windows are NaN until full or while they hold a NaN, divisio
 are computed once (cached by structure), as the kernels do; stateful ones (history, windows,
 crosses) are computed per occurrence. Each ``run`` starts from a fresh state (like ``batch``
 without a state argument). Params come from ``params`` (default: the program's values).
+
+Input: a dict of columns (input name -> 1-d array, every input of ``program.inputs``), the natural
+numpy layout, or the kernels' n x len(inputs) matrix. Level functions stack the set's member
+columns and take an argmin with NaN mapped to inf (``np.nanargmin`` raises on an all-NaN row);
+ties go to the first member, as in the kernels.
 """
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -29,24 +36,46 @@ class VectorizedEvaluator:
         self.p = program
         self.params = program.params if params is None else np.asarray(params, dtype=np.float64)
 
-    def run(self, X: np.ndarray) -> np.ndarray:
-        """Every output for every row of ``X`` (n x len(inputs)): the n x len(outputs) matrix."""
-        X = np.asarray(X, dtype=np.float64)
-        if X.ndim != 2 or X.shape[1] != len(self.p.inputs):
-            raise ValueError(f"expected a matrix with {len(self.p.inputs)} columns, got shape {X.shape}")
-        self.X = X
-        self.n = X.shape[0]
+    def run(self, columns: Mapping[str, np.ndarray] | np.ndarray) -> np.ndarray:
+        """Every output for every row: the n x len(outputs) matrix, in the kernels' column order.
+
+        ``columns``: input name -> 1-d array (all of ``program.inputs``, same length), or an
+        n x len(inputs) matrix in ``program.inputs`` order.
+        """
+        inputs = self.p.inputs
+        if isinstance(columns, Mapping):
+            missing = [name for name in inputs if name not in columns]
+            if missing:
+                raise ValueError(f"missing input columns: {', '.join(missing)}")
+            cols = [np.asarray(columns[name], dtype=np.float64) for name in inputs]
+            lengths = {c.shape for c in cols}
+            if len(lengths) > 1 or (cols and cols[0].ndim != 1):
+                raise ValueError(f"input columns must be 1-d and of one length, got shapes {sorted(lengths)}")
+            n = cols[0].shape[0] if cols else 0
+        else:
+            X = np.asarray(columns, dtype=np.float64)
+            if X.ndim != 2 or X.shape[1] != len(inputs):
+                raise ValueError(f"expected a matrix with {len(inputs)} columns, got shape {X.shape}")
+            cols = [X[:, j] for j in range(X.shape[1])]
+            n = X.shape[0]
+        self.cols = cols
+        self.n = n
         self.cache: dict[str, np.ndarray] = {}
         self.features: dict[str, np.ndarray] = {}
-        out = np.empty((self.n, len(self.p.outputs)))
-        with np.errstate(all="ignore"):
-            for k, o in enumerate(self.p.outputs):
-                v = self.eval(o.node)
-                if o.kind == "feature":
-                    self.features[o.name] = v
-                out[:, k] = v
-        del self.X, self.cache, self.features
+        out = np.empty((n, len(self.p.outputs)))
+        try:
+            with np.errstate(all="ignore"):
+                for k, o in enumerate(self.p.outputs):
+                    v = self.eval(o.node)
+                    if o.kind == "feature":
+                        self.features[o.name] = v
+                    out[:, k] = v
+        finally:
+            del self.cols, self.cache, self.features
         return out
+
+    def _col(self, name: str) -> np.ndarray:
+        return self.cols[self.p.input_index[name]]
 
     def eval(self, node: ast.Node) -> np.ndarray:
         key = _key(node)
@@ -70,7 +99,7 @@ class VectorizedEvaluator:
                 return self.features[node.id]
             if node.ref == "param":
                 return np.full(n, float(self.params[self.p.param_index[node.id]]))
-            col = self.X[:, self.p.input_index[node.id]]
+            col = self._col(node.id)
             return col >= 0.5 if node.ty.kind == "bool" else col
         if isinstance(node, ast.Unary):
             v = self.eval(node.operand)
@@ -124,21 +153,21 @@ class VectorizedEvaluator:
             return out
         if fn in ("nearest", "above", "below"):
             lo, hi = self.p.sets[node.args[0].id]
-            L = self.X[:, lo:hi]
-            close = self.X[:, self.p.close_index][:, None]
+            L = np.column_stack(self.cols[lo:hi]) if hi > lo else np.empty((n, 0))
+            close = self._col("close")[:, None]
             if fn == "nearest":
                 d = np.abs(L - close)
-                d = np.where(np.isnan(d), np.inf, d)
-                j = np.argmin(d, axis=1)
-                best = L[np.arange(n), j]
-                return np.where(np.isinf(d[np.arange(n), j]), np.nan, best)
-            if fn == "above":
-                cand = np.where(L > close, L, np.inf)
-                r = cand.min(axis=1)
-            else:
-                cand = np.where(L < close, L, -np.inf)
-                r = cand.max(axis=1)
-            return np.where(np.isinf(r), np.nan, r)
+                d = np.where(np.isnan(d), np.inf, d)     # NaN level or close: never nearest
+                if L.shape[1] == 0:
+                    return np.full(n, np.nan)
+                j = np.argmin(d, axis=1)                 # first of equally near members
+                rows = np.arange(n)
+                # a level counts only when strictly nearer than inf, as in the kernels
+                return np.where(d[rows, j] < np.inf, L[rows, j], np.nan)
+            side = L > close if fn == "above" else L < close   # NaN compares false
+            cand = np.where(side, L, np.inf if fn == "above" else -np.inf)
+            r = cand.min(axis=1, initial=np.inf) if fn == "above" else cand.max(axis=1, initial=-np.inf)
+            return np.where(side.any(axis=1), r, np.nan)
         if fn in ("crosses_above", "crosses_below"):
             a, b = self.eval(node.args[0]), self.eval(node.args[1])
             pa, pb = _shift(a, 1, np.nan), _shift(b, 1, np.nan)
@@ -157,7 +186,7 @@ class VectorizedEvaluator:
         if fn == "if":
             return np.where(vs[0], vs[1], vs[2])
         if fn == "ticks_to":
-            return np.abs(vs[0] - self.X[:, self.p.close_index]) / tick
+            return np.abs(vs[0] - self._col("close")) / tick
         if fn == "to_ticks":
             return vs[0] / tick
         if fn == "to_points":

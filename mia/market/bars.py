@@ -11,6 +11,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 
+#: an SCDateTime with 6 decimals is exact to about 86 ms either way: a bar stamped 09:31:00 may
+#: read 09:30:59.96, so a bar start is floored to the grid after adding this much
+SC_SLACK = 0.1
+
+
 @dataclass(slots=True)
 class Bar:
     start: float          # UTC epoch seconds of the bar's start
@@ -23,7 +28,13 @@ class Bar:
     askvol: float
 
 
-def bars_from_basedata(events: Iterable, chart: int = 3) -> Iterator[Bar]:
+def bars_from_basedata(events: Iterable, chart: int = 3, width: float | None = None) -> Iterator[Bar]:
+    """Closed bars of ``chart``: the last line of each index, yielded when the next index starts.
+
+    ``start`` is the time of the index's first line; with ``width`` (seconds) it is floored to
+    the bar grid instead (for a unified-file replay, whose basedata times are when they were seen),
+    within ``SC_SLACK`` of the SCDateTime's rounding.
+    """
     last = None
     index = None
     for ev in events:
@@ -33,7 +44,7 @@ def bars_from_basedata(events: Iterable, chart: int = 3) -> Iterator[Bar]:
         if index is not None and f["i"] != index:
             yield last
         if f["i"] != index:
-            start = ev.t
+            start = ev.t if width is None else ((ev.t + SC_SLACK) // width) * width
         index = f["i"]
         last = Bar(start, f["o"], f["h"], f["l"], f["c"], f["v"], f.get("bidvol", 0.0), f.get("askvol", 0.0))
     if last is not None:
@@ -41,6 +52,8 @@ def bars_from_basedata(events: Iterable, chart: int = 3) -> Iterator[Bar]:
 
 
 def bars_from_trades(events: Iterable, minutes: int = 1) -> Iterator[Bar]:
+    """N-minute bars of the trades in ``events`` (UTC-aligned buckets); a bar is yielded when a
+    trade of a later bucket arrives, the last at the end. BUY volume is ask volume, SELL bid."""
     width = 60.0 * minutes
     bar = None
     for ev in events:

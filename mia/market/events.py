@@ -28,6 +28,9 @@ from typing import NamedTuple
 
 
 class Event(NamedTuple):
+    """One market event. ``f`` is the parsed line itself: besides the fields above it still holds
+    ``t`` (the raw SCDateTime, in the source's zone), ``sym`` and ``chart`` as written."""
+
     t: float
     type: str
     chart: int
@@ -61,3 +64,15 @@ PRICE_FIELDS: dict[str, tuple[str, ...]] = {
     "depth": ("price",),
     "menthorq_level": ("price",),
 }
+
+
+def event(t: float, type: str, chart: int = 3, sym: str = "", **f) -> Event:
+    """An Event from keyword fields (tests, simulators, adapters): ``event(t, "trade", px=5000.25, vol=1)``."""
+    return Event(float(t), type, chart, sym, f)
+
+
+def utc_iso(t: float) -> str:
+    """UTC epoch seconds -> ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (for messages and reports)."""
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -7,23 +7,30 @@ generator per file: nothing is loaded whole). When a day has per-chart files, it
 is ignored (it holds the same lines); a day with only a unified file replays that file.
 
 Quirks handled: ``depth`` lines carry the bar's start time, so a depth event is stamped with
-the latest time already emitted (it can never move the clock back); a line more than
-``TOLERANCE_S`` earlier than the previous one of its file is bad (``out_of_order``), a smaller
-step back is clamped; a last line without its newline (a file being written) is ``partial_line``.
+the latest time already emitted (it can never move the clock back). In per-chart files a depth
+line's key in the merge is its bar start, so a bar's depth comes out at that bar's start: the
+files hold no better time. A line more than ``TOLERANCE_S`` earlier than the previous line of
+the same (chart, type) in its file is bad (``out_of_order``), a smaller step back is clamped.
+Per stream, not per file: in a unified file bar-stamped lines (basedata, studies) trail the
+trades written before them, and are then stamped with the latest time emitted, like depth.
+A last line without its newline (a file being written) is used if whole, else ``partial_line``.
+Files are read in ``CHUNK``-byte blocks and parsed in batches (``LineParser.batch``).
 """
 from __future__ import annotations
 
-import heapq
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timezone
+from heapq import heapify, heappop, heapreplace
 from pathlib import Path
 
 from mia.errors import MiaError
 from mia.market.events import Event
-from mia.market.sierra import BadLine, BadLines, file_kind, parse_line
+from mia.market.sierra import BadLine, BadLines, LineParser, file_kind
 
 TOLERANCE_S = 2.0
+#: bytes per read: big chunks split in one call beat line-by-line iteration
+CHUNK = 1 << 22
 
 
 class DataPathError(MiaError):
@@ -60,43 +67,87 @@ def day_files(paths: list[str | Path]) -> dict[str, list[Path]]:
     return {day: (kinds["chart"] or kinds["unified"]) for day, kinds in sorted(found.items())}
 
 
-def read_file(path: Path, zones: dict | None, bad: BadLines) -> Iterator[Event]:
-    """The usable events of one file, in file order, bad lines counted."""
+def read_file(path: Path, zones: dict | None, bad: BadLines, counter: list[int] | None = None) -> Iterator[Event]:
+    """The usable events of one file, in file order, bad lines counted; read in big chunks.
+
+    The order check is per (chart, type) stream, so a unified file, where bar-stamped lines
+    (basedata, studies) legitimately trail the trades before them, is judged stream by stream.
+    ``counter[0]`` (if given) grows by the bytes read, for a progress bar.
+    """
     chart, typ, _ = file_kind(path)
     name = str(path)
-    last = None
+    parser = LineParser(typ, chart, zones)
+    count = bad.counts
+
+    def on_bad(reason: str) -> None:
+        count[(name, reason)] += 1
+
+    last: dict[tuple[int, str], float] = {}
     try:
         fh = open(path, "rb")
     except OSError:
-        bad.add(name, "unreadable_file")
+        on_bad("unreadable_file")
         return
+    rest = b""
     with fh:
-        for raw in fh:
-            if not raw.endswith(b"\n"):
-                if raw.strip():
-                    try:
-                        ev = parse_line(raw, typ, chart, zones)
-                    except BadLine:
-                        bad.add(name, "partial_line")
+        while True:
+            try:
+                chunk = fh.read(CHUNK)
+            except OSError:
+                on_bad("unreadable_file")
+                return
+            if not chunk:
+                break
+            if counter is not None:
+                counter[0] += len(chunk)
+            lines = (rest + chunk if rest else chunk).split(b"\n")
+            rest = lines.pop()
+            events = parser.batch(lines, on_bad)
+            if typ == "depth":
+                yield from events
+                continue
+            if typ is not None:                    # one stream per file: a scalar, no dict
+                prev = last.get((chart, typ), -1e300)
+                for ev in events:
+                    t = ev.t
+                    if t >= prev:
+                        prev = t
+                    elif t < prev - TOLERANCE_S:
+                        on_bad("out_of_order")
                         continue
+                    else:
+                        ev = ev._replace(t=prev)
+                    yield ev
+                last[(chart, typ)] = prev
+                continue
+            for ev in events:
+                if ev.type == "depth":
+                    yield ev
+                    continue
+                key = (ev.chart, ev.type)
+                prev = last.get(key)
+                t = ev.t
+                if prev is not None and t < prev:
+                    if t < prev - TOLERANCE_S:
+                        on_bad("out_of_order")
+                        continue
+                    ev = ev._replace(t=prev)
                 else:
-                    continue
-            else:
-                if not raw.strip():
-                    continue
-                try:
-                    ev = parse_line(raw, typ, chart, zones)
-                except BadLine as exc:
-                    bad.add(name, exc.reason)
-                    continue
-            if last is not None and ev.t < last and ev.type != "depth":
-                if ev.t < last - TOLERANCE_S:
-                    bad.add(name, "out_of_order")
-                    continue
-                ev = ev._replace(t=last)
-            if ev.type != "depth":
-                last = ev.t
-            yield ev
+                    last[key] = t
+                yield ev
+    if rest.strip():                      # a last line without its newline: a file being written
+        try:
+            ev = parser.one(rest)
+        except BadLine:
+            on_bad("partial_line")
+            return
+        prev = last.get((ev.chart, ev.type))
+        if ev.type != "depth" and prev is not None and ev.t < prev:
+            if ev.t < prev - TOLERANCE_S:
+                on_bad("out_of_order")
+                return
+            ev = ev._replace(t=prev)
+        yield ev
 
 
 def _day(day: str) -> date:
@@ -111,36 +162,71 @@ def replay(paths: list[str | Path], date_from: date | None = None, date_to: date
             if (date_from is None or _day(d) >= date_from) and (date_to is None or _day(d) <= date_to)}
     if not days:
         raise DataPathError("error: no day of the data falls between --from and --to")
-    stream = _merged(days, zones, bad)
+    counter = [0]
+    stream = _merged(days, zones, bad, counter if progress else None)
     if progress:
-        stream = _with_progress(stream, days)
+        stream = _with_progress(stream, days, counter)
     return stream
 
 
-def _merged(days: dict[str, list[Path]], zones, bad: BadLines) -> Iterator[Event]:
+def _merged(days: dict[str, list[Path]], zones, bad: BadLines, counter: list[int] | None) -> Iterator[Event]:
     clock = float("-inf")
     for files in days.values():
-        for ev in heapq.merge(*(read_file(p, zones, bad) for p in files), key=lambda e: e.t):
+        for ev in merge([read_file(p, zones, bad, counter) for p in files]):
             if ev.t < clock:
-                ev = ev._replace(t=clock)
+                ev = ev._replace(t=clock)          # depth (bar-stamped): the latest time emitted
             else:
                 clock = ev.t
             yield ev
 
 
-def _with_progress(stream: Iterator[Event], days: dict[str, list[Path]]) -> Iterator[Event]:
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+def merge(streams: list[Iterator[Event]]) -> Iterator[Event]:
+    """K-way merge of time-ordered event streams by ``t``; ties go to the earlier stream.
 
-    total = len(days)
-    with Progress(TextColumn("replay {task.fields[day]}"), BarColumn(), TextColumn("{task.completed:,.0f} events"),
-                  TimeRemainingColumn(), transient=True) as bar:
-        task = bar.add_task("replay", total=None, day=f"{total} day{'s' * (total != 1)}")
+    Like ``heapq.merge(..., key=t)`` but by runs: the head stream yields on, without touching
+    the heap, while it stays before the next stream's head (depth and quotes come in long runs).
+    """
+    heap = []
+    for idx, it in enumerate(streams):
+        for ev in it:
+            heap.append((ev.t, idx, ev, it))
+            break
+    heapify(heap)
+    while len(heap) > 1:
+        _, idx, ev, it = heap[0]
+        yield ev
+        nt, nidx = heap[1][0], heap[1][1]
+        if len(heap) > 2 and (heap[2][0], heap[2][1]) < (nt, nidx):
+            nt, nidx = heap[2][0], heap[2][1]
+        for ev in it:
+            t = ev.t
+            if t < nt or (t == nt and idx < nidx):
+                yield ev
+            else:
+                heapreplace(heap, (t, idx, ev, it))
+                break
+        else:
+            heappop(heap)
+    if heap:
+        yield heap[0][2]
+        yield from heap[0][3]
+
+
+def _with_progress(stream: Iterator[Event], days: dict[str, list[Path]], counter: list[int]) -> Iterator[Event]:
+    """Pass ``stream`` through with a rich progress bar of bytes read (on stderr, transient)."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    total = sum(p.stat().st_size for files in days.values() for p in files if p.exists())
+    with Progress(TextColumn("replay"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                  transient=True) as bar:
+        task = bar.add_task("replay", total=total)
         n = 0
         for ev in stream:
             n += 1
-            if n % 20000 == 0:
-                bar.update(task, completed=n)
+            if n & 0xFFFF == 0:
+                bar.update(task, completed=counter[0])
             yield ev
+        bar.update(task, completed=counter[0])
 
 
 def inspect(paths: list[str | Path]) -> dict:
@@ -153,6 +239,8 @@ def inspect(paths: list[str | Path]) -> dict:
         if first is None:
             first = ev.t
         last = ev.t
-    iso = (lambda t: None if t is None else datetime.utcfromtimestamp(t).isoformat(timespec="seconds") + "Z")
+    def iso(t: float | None) -> str | None:
+        return None if t is None else datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
     return {"types": dict(sorted(types.items())), "bad": bad.by_reason(), "first": iso(first), "last": iso(last),
             "bad_by_file": bad.by_file()}

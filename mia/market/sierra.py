@@ -13,14 +13,20 @@ from pathlib import Path
 
 import orjson
 
+from mia.errors import MiaError
 from mia.market.events import PRICE_FIELDS, REQUIRED, TEXT_FIELDS, Event
-from mia.market.sctime import DEFAULT_ZONES, sc_to_epoch
+from mia.market.sctime import DEFAULT_ZONES, sc_to_epoch, zone_for
+
+_loads = orjson.loads
+_JSONError = orjson.JSONDecodeError
 
 FILE_RE = re.compile(r"^chart_(\d+)_([a-z_]+)_(\d{8})\.jsonl$")
 UNIFIED_RE = re.compile(r"^mia_unified_(\d{8})\.jsonl$")
 
 
-class BadLine(Exception):
+class BadLine(MiaError):
+    """One unusable line; ``reason`` is a short snake_case word (the tally's key)."""
+
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
@@ -64,49 +70,142 @@ def file_kind(path: str | Path) -> tuple[int | None, str | None, str | None]:
     return None, None, None
 
 
-_NUMBER_TYPES = (int, float)
-_ISFINITE = math.isfinite
-# per type: the fields checked as numbers, and the prices (finite, > 0)
+def _num(v) -> bool:
+    return type(v) in _NUMSET
+
+
+def _reason(d: dict, typ: str, t) -> str:
+    """Why a line of a known type failed the fast check (the slow, readable path)."""
+    if type(t) not in _NUMSET or not 0 < t < _INF:
+        return "bad_time"
+    for key in _NUMERIC[typ]:
+        v = d.get(key)
+        if type(v) not in _NUMSET:
+            return "missing_field" if v is None else "non_numeric_field"
+    for key in _TEXT[typ]:
+        if d.get(key) is None:
+            return "missing_field"
+    return "bad_price"
+
+
+def _vix_ok(d: dict) -> bool:
+    v = d.get("last", d.get("vix"))
+    return type(v) in _NUMSET and 0 < v < _INF
+
+
+def _compile_check(typ: str):
+    """One generated boolean expression per type: every check of a good line in a single call."""
+    conds = ["type(t) in NUM", "0 < t < INF"]
+    conds += [f"type(d.get({k!r})) in NUM" for k in _NUMERIC[typ]]
+    conds += [f"d.get({k!r}) is not None" for k in _TEXT[typ]]
+    conds += [f"0 < d[{k!r}] < INF" for k in PRICE_FIELDS.get(typ, ())]
+    if typ == "vix":
+        conds.append("vix_ok(d)")
+    return eval("lambda d, t: " + " and ".join(conds), {"NUM": _NUMSET, "INF": _INF, "vix_ok": _vix_ok})
+
+
+_NUMSET = frozenset((int, float))
+_INF = math.inf
 _NUMERIC = {typ: tuple(k for k in req if k not in TEXT_FIELDS) for typ, req in REQUIRED.items()}
 _TEXT = {typ: tuple(k for k in req if k in TEXT_FIELDS) for typ, req in REQUIRED.items()}
+_CHECK = {typ: _compile_check(typ) for typ in REQUIRED}
+_UNIX_DAYS = 25569.0
+_new = tuple.__new__
 
 
-def _num(v) -> bool:
-    return type(v) in _NUMBER_TYPES
+class LineParser:
+    """Parses the lines of one file (type and chart from its name, or None for a unified file).
+
+    Same rules as ``parse_line``; faster for bulk: one generated check per type, and the zone's
+    UTC offset cached per local hour (a DST change falls on an hour, so it is honoured exactly).
+    """
+
+    def __init__(self, file_type: str | None = None, chart: int | None = None,
+                 zones: dict[str, str] | None = None):
+        self.file_type = file_type
+        self.chart = chart
+        zones = zones or DEFAULT_ZONES
+        self._zone = {typ: zone_for(typ, zones) for typ in REQUIRED}
+        self._offsets: dict[tuple[str, int], float] = {}
+
+    def epoch(self, t: float, typ: str) -> float:
+        zone = self._zone[typ]
+        local = (t - _UNIX_DAYS) * 86400.0
+        if zone == "UTC":
+            return local
+        key = (zone, int(local // 3600))
+        off = self._offsets.get(key)
+        if off is None:
+            off = self._offsets[key] = local - sc_to_epoch(t, zone)
+        return local - off
+
+    def one(self, raw: bytes | str) -> Event:
+        """One line -> Event; raises BadLine."""
+        try:
+            d = _loads(raw)
+        except _JSONError:
+            raise BadLine("invalid_json") from None
+        if type(d) is not dict:
+            raise BadLine("invalid_json")
+        typ = d.get("type") or self.file_type
+        check = _CHECK.get(typ)
+        if check is None:
+            raise BadLine("unknown_type")
+        t = d.get("t")
+        if not check(d, t):
+            raise BadLine(_reason(d, typ, t))
+        ch = d.get("chart", self.chart)
+        return _new(Event, (self.epoch(t, typ), typ, ch if type(ch) is int else (self.chart or 0),
+                            d.get("sym", ""), d))
+
+    def batch(self, lines, bad) -> list[Event]:
+        """The events of complete ``lines`` (bytes, no newline); ``bad(reason)`` for each bad one.
+
+        Blank lines are skipped silently. This is the replay's hot loop: keep it flat.
+        """
+        out: list[Event] = []
+        append = out.append
+        loads, JSONError, checks, zone_of, offsets = _loads, _JSONError, _CHECK, self._zone, self._offsets
+        ftype, fchart = self.file_type, self.chart
+        dchart = fchart or 0
+        last_hour, last_zone, off = None, None, 0.0
+        for raw in lines:
+            try:
+                d = loads(raw)
+            except JSONError:
+                if raw.strip():
+                    bad("invalid_json")
+                continue
+            if type(d) is not dict:
+                bad("invalid_json")
+                continue
+            typ = d.get("type") or ftype
+            check = checks.get(typ)
+            if check is None:
+                bad("unknown_type")
+                continue
+            t = d.get("t")
+            if not check(d, t):
+                bad(_reason(d, typ, t))
+                continue
+            zone = zone_of[typ]
+            local = (t - 25569.0) * 86400.0
+            if zone != "UTC":
+                hour = local // 3600.0
+                if hour != last_hour or zone != last_zone:
+                    key = (zone, int(hour))
+                    off = offsets.get(key)
+                    if off is None:
+                        off = offsets[key] = local - sc_to_epoch(t, zone)
+                    last_hour, last_zone = hour, zone
+                local -= off
+            ch = d.get("chart", fchart)
+            append(_new(Event, (local, typ, ch if type(ch) is int else dchart, d.get("sym", ""), d)))
+        return out
 
 
 def parse_line(raw: bytes | str, file_type: str | None = None, chart: int | None = None,
                zones: dict[str, str] | None = None) -> Event:
-    """One JSONL line -> Event; raises BadLine. ``file_type``/``chart`` come from the file name."""
-    try:
-        d = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise BadLine("invalid_json") from None
-    if type(d) is not dict:
-        raise BadLine("invalid_json")
-    typ = d.get("type") or file_type
-    numeric = _NUMERIC.get(typ)
-    if numeric is None:
-        raise BadLine("unknown_type")
-    t = d.get("t")
-    if type(t) not in _NUMBER_TYPES or not t > 0 or not _ISFINITE(t):
-        raise BadLine("bad_time")
-    for key in numeric:
-        v = d.get(key)
-        if type(v) not in _NUMBER_TYPES:
-            raise BadLine("missing_field" if v is None else "non_numeric_field")
-    for key in _TEXT[typ]:
-        if d.get(key) is None:
-            raise BadLine("missing_field")
-    for key in PRICE_FIELDS.get(typ, ()):
-        v = d[key]
-        if not v > 0 or not _ISFINITE(v):
-            raise BadLine("bad_price")
-    if typ == "vix":
-        v = d.get("last", d.get("vix"))
-        if type(v) not in _NUMBER_TYPES or not v > 0 or not _ISFINITE(v):
-            raise BadLine("bad_price")
-    zones = zones or DEFAULT_ZONES
-    zone = zones.get(typ) or zones.get("*", "UTC")
-    ch = d.get("chart", chart)
-    return Event(sc_to_epoch(t, zone), typ, ch if type(ch) is int else (chart or 0), d.get("sym", ""), d)
+    """One JSONL line -> Event; raises BadLine. ``file_type``/``chart`` come from the file name
+    (chart 4 lines carry no ``type``); ``zones`` maps type -> zone of its ``t`` (``DEFAULT_ZONES``)."""
+    return LineParser(file_type, chart, zones).one(raw)

@@ -4,19 +4,24 @@
 events (ordered by time within the poll); a half-written last line stays buffered until its
 newline arrives. Each poll also looks for new files, so a new day's files are picked up at
 rotation without a restart. A file that shrank (truncated) or was replaced (another inode) is
-read again from its start; a file that disappeared is forgotten. ``follow()`` polls with a sleep
-in between: no busy loop. Bad lines are counted in ``bad`` like a replay's.
+read again from its start; a file that disappeared is forgotten. No event is stamped before
+one already returned (``depth`` lines carry their bar's start: they get the latest time).
+``follow()`` sleeps between polls: no busy loop. Bad lines are counted in ``bad`` as in a replay.
 """
 from __future__ import annotations
 
 import os
 import time
 from collections.abc import Iterator
+from functools import partial
+from operator import attrgetter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mia.market.events import Event
-from mia.market.sierra import BadLine, BadLines, file_kind, parse_line
+from mia.market.sierra import BadLines, LineParser, file_kind
+
+_time = attrgetter("t")
 
 
 @dataclass
@@ -24,8 +29,7 @@ class _Cursor:
     inode: int
     offset: int = 0
     partial: bytes = b""
-    chart: int | None = None
-    typ: str | None = None
+    parser: LineParser | None = None
 
 
 @dataclass
@@ -39,6 +43,7 @@ class Tail:
     def __post_init__(self) -> None:
         self.folder = Path(self.folder)
         self._files: dict[str, _Cursor] = {}
+        self._clock = float("-inf")
 
     def _candidates(self) -> list[Path]:
         out = []
@@ -65,7 +70,7 @@ class Tail:
             cur = self._files.get(name)
             if cur is None or cur.inode != st.st_ino or st.st_size < cur.offset:
                 chart, typ, _ = file_kind(path)
-                cur = self._files[name] = _Cursor(st.st_ino, 0, b"", chart, typ)
+                cur = self._files[name] = _Cursor(st.st_ino, 0, b"", LineParser(typ, chart, self.zones))
             if st.st_size == cur.offset:
                 continue
             try:
@@ -78,22 +83,24 @@ class Tail:
             data = cur.partial + data
             lines = data.split(b"\n")
             cur.partial = lines.pop()          # b"" when the data ended with a newline
-            for raw in lines:
-                if not raw.strip():
-                    continue
-                try:
-                    events.append(parse_line(raw, cur.typ, cur.chart, self.zones))
-                except BadLine as exc:
-                    self.bad.add(name, exc.reason)
+            events.extend(cur.parser.batch(lines, partial(self.bad.add, name)))
         for gone in set(self._files) - seen:
             del self._files[gone]
-        events.sort(key=lambda e: e.t)
+        events.sort(key=_time)
+        clock = self._clock
+        for k, ev in enumerate(events):
+            if ev.t < clock:
+                events[k] = ev._replace(t=clock)     # depth (bar-stamped) or late: never back in time
+            else:
+                clock = ev.t
+        self._clock = clock
         return events
 
-    def follow(self, interval: float = 0.25, stop=lambda: False) -> Iterator[Event]:
-        """Events as they arrive, forever (or until ``stop()`` is true), sleeping between polls."""
+    def follow(self, interval: float = 0.5, stop=lambda: False) -> Iterator[Event]:
+        """Events as they arrive, forever (or until ``stop()`` is true), sleeping ``interval``
+        seconds after every poll: no busy loop, even while the files grow constantly."""
         while not stop():
-            batch = self.poll()
-            yield from batch
-            if not batch:
-                time.sleep(interval)
+            yield from self.poll()
+            if stop():
+                break
+            time.sleep(interval)
