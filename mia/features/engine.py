@@ -7,19 +7,23 @@ NaN = missing) as of that close and ``row_time`` the close time. Bars come from 
 basedata, from trades bucketed by minute. Studies (vwap, value area, ATR) are taken from the
 data when present, else computed here from trades and bars. Batch (``compute_features``) runs
 the same engine over a whole stream, so streaming and batch give the same numbers.
+Sessions roll at 18:00 New York: the first event of a later trading day closes the forming
+bar (in its own session), then cum_delta, VWAP, studies, Wilder ATR and bases restart.
+Study lines are attributed to bars by their index ``i`` (``studies.Indexed``).
 """
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
 from mia.dsl import catalog
-from mia.engine.clock import DayClock, local
+from mia.engine.clock import day_bounds, local
 from mia.features.config import FeatureConfig
+from mia.features.base import BaseTracker
 from mia.features.levels import LevelBook
+from mia.features.studies import Indexed, TradeVwap, WilderAtr
 
 NAN = math.nan
 COL = {f.name: i for i, f in enumerate(catalog.FEATURES)}
@@ -48,10 +52,11 @@ class FeatureEngine:
         self.row = np.full(len(catalog.FEATURES), NAN)
         self.row_time = NAN
         self.levels = LevelBook(self.cfg, tick_size)
+        self.base = BaseTracker(self.cfg, tick_size)
         self._basedata_mode = False
         self._bar: _Bar | None = None        # the forming bar
         self._day = None
-        self._clock = DayClock()
+        self._day_start = self._day_end = NAN
         self._handlers = {
             "basedata": self._on_basedata, "trade": self._on_trade, "quote": self._on_quote,
             "depth": self._on_depth, "vwap": self._on_vwap, "vva": self._on_vva, "atr": self._on_atr,
@@ -62,31 +67,38 @@ class FeatureEngine:
         self._vix_chart8 = False
         self.bid = self.ask = NAN
         self.depth = {"BID": [0.0] * 21, "ASK": [0.0] * 21}
-        self.recent: deque = deque(maxlen=9)          # closed bars for base detection
-        self.closes: deque = deque(maxlen=5)
-        self.base = None                              # (direction, low, high)
-        self.golden = NAN
         self.bias_ema = NAN
 
     def _new_session(self) -> None:
         self.cum_delta = 0.0
-        self.pv = self.p2v = self.vol = 0.0           # VWAP from trades
-        self.vwap_study = None
-        self.vva = None
-        self.atr_study = NAN
-        self.atr_wilder = NAN
-        self.atr_n = 0
-        self.prev_close = NAN
+        self.tvwap = TradeVwap()
+        self.vwap_study = Indexed()
+        self.vva = Indexed()
+        self.atr_study = Indexed()
+        self.atr = WilderAtr(self.cfg.atr_period)
+        self.base.reset()
 
     # ---- events --------------------------------------------------------------------------------
     def update(self, ev) -> bool:
-        day = self._clock.day(ev.t)
-        if day != self._day:
-            if self._day is not None:
-                self._new_session()
-            self._day = day
+        emitted = self._roll(ev.t) if not (self._day_start <= ev.t < self._day_end) else False
         h = self._handlers.get(ev.type)
-        return h(ev) if h is not None else False
+        if h is not None and h(ev):
+            emitted = True                     # never twice: after a day roll no bar is forming
+        return emitted
+
+    def _roll(self, t: float) -> bool:
+        """``t`` left the cached trading day: a later day closes the forming bar in the old session."""
+        day, start, end = day_bounds(t)
+        if self._day is not None and day < self._day:
+            return False                       # an earlier stamp (bar-stamped line): same session
+        emitted = False
+        if self._day is not None:
+            if self._bar is not None:
+                emitted = self._close(self._bar)
+                self._bar = None
+            self._new_session()
+        self._day, self._day_start, self._day_end = day, start, end
+        return emitted
 
     def _on_basedata(self, ev) -> bool:
         if ev.chart != 3:
@@ -97,26 +109,30 @@ class FeatureEngine:
             self._basedata_mode = True
             self._bar = None                           # drop any bar built from trades
         i = f["i"]
-        if self._bar is not None and self._bar.index != i:
-            emitted = self._close(self._bar)
-        start = math.floor(ev.t / 60.0) * 60.0 if self._bar is None or self._bar.index != i else self._bar.start
+        b = self._bar
+        if b is not None and b.index != i:
+            if i < b.index:
+                return False                           # a late rewrite of an older bar
+            emitted = self._close(b)
+            b = None
+        start = math.floor(ev.t / 60.0) * 60.0 if b is None else b.start
         self._bar = _Bar(start, f["o"], f["h"], f["l"], f["c"], f["v"], f.get("bidvol", NAN), f.get("askvol", NAN), i)
         return emitted
 
     def _on_trade(self, ev) -> bool:
         f = ev.f
         px, vol = float(f["px"]), float(f["vol"])
-        emitted = False
         b = self._bar
+        if self._basedata_mode:
+            # a trade at/after the forming bar's end belongs to the next bar: it waits for the close
+            self.tvwap.add(px, vol, b is not None and ev.t >= b.start + 60.0)
+            return False
+        emitted = False
         start = math.floor(ev.t / 60.0) * 60.0
-        if not self._basedata_mode and b is not None and b.start != start:
+        if b is not None and b.start != start:
             emitted = self._close(b)      # before this trade counts: it belongs to the next bar
             b = None
-        self.pv += px * vol
-        self.p2v += px * px * vol
-        self.vol += vol
-        if self._basedata_mode:
-            return False
+        self.tvwap.add(px, vol)
         buy = f.get("side") == "BUY"
         if b is None:
             self._bar = _Bar(start, px, px, px, px, vol, 0.0 if buy else vol, vol if buy else 0.0)
@@ -143,26 +159,29 @@ class FeatureEngine:
 
     def _on_vwap(self, ev) -> bool:
         if ev.chart == 3:
-            self.vwap_study = ev.f
+            self.vwap_study.put(ev.f.get("i"), ev.f)
         return False
 
     def _on_vva(self, ev) -> bool:
         if ev.chart == 3:
-            self.vva = ev.f
+            self.vva.put(ev.f.get("i"), ev.f)
         return False
 
     def _on_atr(self, ev) -> bool:
         if ev.chart == 3:
-            self.atr_study = float(ev.f["atr"])
+            self.atr_study.put(ev.f.get("i"), float(ev.f["atr"]))
         return False
 
     def _on_vix(self, ev) -> bool:
         # chart 8 (VIX itself) wins over the overlay on chart 3 once it has been seen
+        v = ev.f.get("last", ev.f.get("vix"))
+        if v is None:
+            return False
         if ev.chart == 8:
             self._vix_chart8 = True
         elif self._vix_chart8:
             return False
-        self.vix = float(ev.f.get("last", ev.f.get("vix")))
+        self.vix = float(v)
         return False
 
     def _on_level(self, ev) -> bool:
@@ -183,30 +202,23 @@ class FeatureEngine:
         self.cum_delta += delta if delta == delta else 0.0
         r[COL["delta"]], r[COL["delta_ratio"]], r[COL["cum_delta"]] = delta, ratio, self.cum_delta
         # VWAP and bands: the study when the data has it, else from trades
-        if self.vwap_study is not None:
-            s = self.vwap_study
-            for name, key in (("vwap", "v"), ("vwap_up1", "up1"), ("vwap_dn1", "dn1"),
-                              ("vwap_up2", "up2"), ("vwap_dn2", "dn2")):
+        s = self.vwap_study.get(b.index)
+        if s is not None:
+            for name, key in _VWAP_KEYS:
                 r[COL[name]] = s.get(key, NAN)
-        elif self.vol > 0:
-            vw = self.pv / self.vol
-            sd = math.sqrt(max(self.p2v / self.vol - vw * vw, 0.0))
+        else:
+            vw, sd = self.tvwap.value()
             r[COL["vwap"]], r[COL["vwap_up1"]], r[COL["vwap_dn1"]] = vw, vw + sd, vw - sd
             r[COL["vwap_up2"]], r[COL["vwap_dn2"]] = vw + 2 * sd, vw - 2 * sd
-        if self.vva is not None:
-            for name, key in (("vah", "vah"), ("val", "val"), ("poc", "vpoc"),
-                              ("pvah", "pvah"), ("pval", "pval"), ("ppoc", "ppoc")):
-                r[COL[name]] = self.vva.get(key, NAN)
+        self.tvwap.settle()
+        vva = self.vva.get(b.index)
+        if vva is not None:
+            for name, key in _VVA_KEYS:
+                r[COL[name]] = vva.get(key, NAN)
         # ATR: the study when present, else Wilder's over the bars seen
-        tr = h - l if self.prev_close != self.prev_close else max(h - l, abs(h - self.prev_close), abs(l - self.prev_close))
-        self.atr_n += 1
-        n = cfg.atr_period
-        if self.atr_n <= n:
-            self.atr_wilder = tr if self.atr_n == 1 else (self.atr_wilder * (self.atr_n - 1) + tr) / self.atr_n
-        else:
-            self.atr_wilder = (self.atr_wilder * (n - 1) + tr) / n
-        self.prev_close = c
-        r[COL["atr"]] = self.atr_study if self.atr_study == self.atr_study else self.atr_wilder
+        wilder = self.atr.on_bar(h, l, c)
+        study = self.atr_study.get(b.index)
+        r[COL["atr"]] = study if study is not None else wilder
         # volatility
         vix = self.vix
         r[COL["vix"]] = vix
@@ -216,7 +228,8 @@ class FeatureEngine:
         # book
         r[COL["bid"]], r[COL["ask"]] = self.bid, self.ask
         r[COL["spread"]] = (self.ask - self.bid) / tick
-        bid5, ask5 = sum(self.depth["BID"][1:6]), sum(self.depth["ASK"][1:6])
+        bd, ad = self.depth["BID"], self.depth["ASK"]
+        bid5, ask5 = bd[1] + bd[2] + bd[3] + bd[4] + bd[5], ad[1] + ad[2] + ad[3] + ad[4] + ad[5]
         r[COL["bid_size_top5"]], r[COL["ask_size_top5"]] = bid5, ask5
         # clock (the bar's start minute, New York)
         d = local(b.start)
@@ -235,42 +248,18 @@ class FeatureEngine:
             r[COL["dom_vote"]] = 0.0
         self.levels.fill(r, COL, t, c)
         r[COL["mq_vote"]] = self.levels.mq_vote(c)
-        self._base(b, o, h, l, c)
-        r[COL["base_direction"]] = 0.0 if self.base is None else float(self.base[0])
-        r[COL["golden_rule_intact"]] = self.golden if self.golden == self.golden else 1.0
+        self.base.on_bar(o, h, l, c)
+        r[COL["base_direction"]] = float(self.base.direction)
+        r[COL["golden_rule_intact"]] = self.base.intact
         raw_bias = self.levels.bias(c, r[COL["vix_regime"]])
         a = cfg.bias_alpha
         self.bias_ema = raw_bias if self.bias_ema != self.bias_ema else self.bias_ema + a * (raw_bias - self.bias_ema)
         r[COL["dealers_bias"]] = self.bias_ema
         return True
 
-    def _base(self, b: _Bar, o: float, h: float, l: float, c: float) -> None:
-        """Base detection and the golden rule, on the closed bar."""
-        cfg, tick = self.cfg, self.tick
-        # the golden rule first: does this bar close through the active base?
-        if self.base is not None and self.golden == 1.0:
-            direction, lo, hi = self.base
-            if direction > 0 and c < o and c < lo - 0.5 * tick:
-                self.golden = 0.0
-            elif direction < 0 and c > o and c > hi + 0.5 * tick:
-                self.golden = 0.0
-        self.recent.append((h, l))
-        self.closes.append(c)
-        if len(self.closes) < 5:
-            return
-        ups = sum(1 for a, z in zip(list(self.closes)[:-1], list(self.closes)[1:]) if z > a)
-        color = 1 if ups >= cfg.base_green_ups else -1 if ups <= cfg.base_red_max_ups else 0
-        if color == 0:
-            return
-        bars = list(self.recent)
-        for k in range(min(cfg.base_max_bars, len(bars)), cfg.base_min_bars - 1, -1):
-            window = bars[-k:]
-            hi = max(x[0] for x in window)
-            lo = min(x[1] for x in window)
-            if hi - lo <= cfg.base_max_range_ticks * tick:
-                self.base = (color, lo, hi)
-                self.golden = 1.0
-                return
+
+_VWAP_KEYS = (("vwap", "v"), ("vwap_up1", "up1"), ("vwap_dn1", "dn1"), ("vwap_up2", "up2"), ("vwap_dn2", "dn2"))
+_VVA_KEYS = (("vah", "vah"), ("val", "val"), ("poc", "vpoc"), ("pvah", "pvah"), ("pval", "pval"), ("ppoc", "ppoc"))
 
 
 def compute_features(events, instrument: str = "ES", config: FeatureConfig | None = None) -> FeatureFrame:

@@ -33,7 +33,7 @@ class LevelBook:
             if j is not None:
                 row[j] = p
         if self.last_t == self.last_t:
-            row[col["levels_age_min"]] = (t - self.last_t) / 60.0
+            row[col["levels_age_min"]] = max(t - self.last_t, 0.0) / 60.0
 
     def mq_vote(self, close: float) -> float:
         near = self.cfg.mq_proximity * close
