@@ -7,7 +7,11 @@ signals and hard rules written in its syntax per row (on a subset), the streamin
 event (median and p99), and compilation cold and warm, each in a fresh process.
 rule-engine's verdicts are checked against the kernel's on the same rows (``rule_engine_mismatches``,
 expected 0; exact score == threshold ties, where its Decimal arithmetic and mia's float64 differ,
-are counted apart). Prints a table; ``--json`` prints one JSON object.
+are counted apart). The numpy evaluator is timed on contiguous columns (``ratio_vs_numpy``, its
+best layout) and on the kernel's row-major matrix; the batch kernel also into a preallocated
+output (``kernel_prealloc_s``: without the page faults of a fresh output matrix);
+``stream_noop_median_us`` is a no-op numba function with the stream kernel's signature (numba's
+dispatch floor). Prints a table; ``--json`` prints one JSON object.
 """
 from __future__ import annotations
 
@@ -132,6 +136,28 @@ def rule_engine_per_row(compiled, X: np.ndarray) -> tuple[float, int, int]:
     return elapsed / len(rows), int(diff.sum()) - ties, ties
 
 
+def measure_batch(compiled, vec, n: int) -> dict:
+    """Batch kernel vs the numpy evaluator on n rows (the data is freed on return)."""
+    X = make_data(compiled.inputs, n)
+    # the numpy baseline gets contiguous columns (its natural layout, its best case); the kernel
+    # the row-major matrix it takes
+    columns = {name: np.ascontiguousarray(X[:, j]) for j, name in enumerate(compiled.inputs)}
+    compiled.batch(X[:100])
+    big = n > 1_000_000
+    t_kernel = timed(lambda: compiled.batch(X), 3 if big else 5)
+    # the same kernel writing into a preallocated output (no page faults on a fresh matrix)
+    OUT = np.zeros((n, len(compiled.outputs)))
+    t_prealloc = timed(lambda: compiled.module.batch(X, compiled.params, compiled.new_state(), OUT),
+                       3 if big else 5)
+    OUT = None
+    t_numpy = timed(lambda: vec.run(columns), 1 if big else 3)
+    t_numpy_matrix = timed(lambda: vec.run(X), 1 if big else 3)
+    return {"rows": n, "kernel_s": t_kernel, "kernel_prealloc_s": t_prealloc,
+            "numpy_s": t_numpy, "numpy_matrix_s": t_numpy_matrix,
+            "batch_rows_per_s": n / t_kernel, "ratio_vs_numpy": t_numpy / t_kernel,
+            "ratio_vs_numpy_matrix": t_numpy_matrix / t_kernel}
+
+
 def stream_dispatch_floor(x, P, S, out, n: int) -> float:
     """Median ns of calling a no-op numba function with the stream kernel's signature: the cost
     of numba's dispatch and argument unboxing, which no generated code can remove."""
@@ -182,28 +208,7 @@ def main() -> int:
         args.rows = [100_000]
     compiled = compile_rules(load_rules(RULES))
     vec = VectorizedEvaluator(compiled.program)
-    results = []
-    for n in args.rows:
-        X = make_data(compiled.inputs, n)
-        # the numpy baseline gets contiguous columns (its natural layout, its best case); the
-        # kernel the row-major matrix it takes
-        columns = {name: np.ascontiguousarray(X[:, j]) for j, name in enumerate(compiled.inputs)}
-        compiled.batch(X[:100])
-        t_kernel = timed(lambda: compiled.batch(X), 5 if n <= 1_000_000 else 3)
-        # the same kernel writing into a preallocated output (no page faults on a fresh matrix)
-        OUT = np.empty((n, len(compiled.outputs)))
-        OUT.fill(0.0)
-        t_prealloc = timed(lambda: compiled.module.batch(X, compiled.params, compiled.new_state(), OUT),
-                           5 if n <= 1_000_000 else 3)
-        del OUT
-        t_numpy = timed(lambda: vec.run(columns), 3 if n <= 1_000_000 else 1)
-        t_numpy_matrix = timed(lambda: vec.run(X), 3 if n <= 1_000_000 else 1)
-        del columns
-        results.append({"rows": n, "kernel_s": t_kernel, "kernel_prealloc_s": t_prealloc,
-                        "numpy_s": t_numpy, "numpy_matrix_s": t_numpy_matrix,
-                        "batch_rows_per_s": n / t_kernel, "ratio_vs_numpy": t_numpy / t_kernel,
-                        "ratio_vs_numpy_matrix": t_numpy_matrix / t_kernel})
-    del X
+    results = [measure_batch(compiled, vec, n) for n in args.rows]
     kernel_per_row = results[0]["kernel_s"] / results[0]["rows"]
     sub = make_data(compiled.inputs, 2_000 if args.quick else 20_000, seed=1)
     ref = ReferenceEvaluator(build_program(compiled.ruleset))
