@@ -6,6 +6,7 @@ the YAML file; ``load_rules`` raises one ``RuleError`` holding them all.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -271,7 +272,7 @@ class _Checker:
         elif isinstance(arg, ast.Name) and arg.id in self.params and self.params[arg.id].unit is None:
             arg.ref = "param"
             value = self.params[arg.id].value
-        if value is None or value != int(value) or not 1 <= value <= MAX_WINDOW:
+        if value is None or not (1 <= value <= MAX_WINDOW) or value != int(value):
             self._err(src, arg.start, f"{fn}() needs a window of 1 to {MAX_WINDOW} bars: a whole number "
                                       "or a param holding one")
             return None
@@ -286,6 +287,9 @@ def _quantity(value: object, pos: Pos, rep: Reporter, src: _Source | None) -> tu
         rep.error(pos, "expected a number, optionally with a unit, got true/false")
         return None
     if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            rep.error(pos, f"expected a finite number, got {value}")
+            return None
         return float(value), None, False
     text = str(value)
     try:
@@ -316,7 +320,7 @@ def _trading_hours(text: str, pos: Pos, rep: Reporter) -> TradingHours | None:
         return None
     h1, m1, h2, m2 = (int(g) for g in m.groups()[:4])
     zone = m.group(5) or "America/New_York"
-    if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59:
+    if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2 != 0):
         rep.error(pos, f"trading_hours has an impossible time: '{text}'")
         return None
     try:
@@ -441,6 +445,9 @@ def _check(docs: list[Document], rep: Reporter) -> RuleSet:
             pos = doc.value_pos(base)
             ck.declare(item["name"], "hard rule", doc.value_pos(base + ("name",)))
             has_block, has_factor = "block" in item, "size_factor" in item
+            if has_factor and not math.isfinite(item["size_factor"]):
+                rep.error(doc.value_pos(base + ("size_factor",)), "size_factor must be a number from 0 to 1")
+                has_factor = has_block   # reported; keep the rule out of the set
             if has_block == has_factor:
                 rep.error(pos, f"hard rule '{item['name']}' needs exactly one of 'block' (a veto) "
                                "or 'size_factor' (a soft rule that scales size)")
@@ -594,6 +601,8 @@ def _settings(docs: list[Document], ck: _Checker, rep: Reporter) -> tuple[Risk, 
                 setattr(risk, key, int(r[key]))
         for key in ("halt_vix_above", "stale_bar_seconds", "stale_vix_seconds"):
             if key in r:
+                if not math.isfinite(r[key]):
+                    rep.error(doc.value_pos(("risk", key)), f"risk.{key} must be a finite number")
                 setattr(risk, key, float(r[key]))
         if "cooldown_after_stop" in r:
             q = qty(doc, ("risk", "cooldown_after_stop"), ("min",), "risk.cooldown_after_stop")

@@ -101,7 +101,11 @@ def _build(node: yaml.Node, path: JsonPath, doc: Document, rep: Reporter) -> obj
             if not isinstance(key_node, yaml.ScalarNode):
                 rep.error(doc.pos_of_index(key_node.start_mark.index), "a key must be a plain name")
                 continue
-            key = str(_scalar(key_node))
+            try:
+                key = str(_scalar(key_node))
+            except yaml.YAMLError:
+                rep.error(doc.pos_of_index(key_node.start_mark.index), "a key must be a plain name")
+                continue
             if key in first:
                 line = doc.pos_of_index(first[key].start_mark.index).line
                 rep.error(doc.pos_of_index(key_node.start_mark.index),

@@ -126,7 +126,9 @@ class _ToAst(Transformer):
     def history(self, meta, children):
         operand, tok = children
         text = str(tok)
-        if not re.fullmatch(r"[0-9]+", text):
+        if not re.fullmatch(r"[0-9]+", text) or len(text) > 6:
+            if re.fullmatch(r"[0-9]+", text):
+                raise ExprError(tok.start_pos, "history index is too far back (at most 10000 bars)")
             raise ExprError(tok.start_pos, f"history index must be a whole number of bars, got '{text}'")
         n = int(text)
         if n > 10000:
