@@ -445,15 +445,15 @@ def _check(docs: list[Document], rep: Reporter) -> RuleSet:
             pos = doc.value_pos(base)
             ck.declare(item["name"], "hard rule", doc.value_pos(base + ("name",)))
             has_block, has_factor = "block" in item, "size_factor" in item
-            if has_factor and not math.isfinite(item["size_factor"]):
+            bad_factor = has_factor and not math.isfinite(item["size_factor"])
+            if bad_factor:
                 rep.error(doc.value_pos(base + ("size_factor",)), "size_factor must be a number from 0 to 1")
-                has_factor = has_block   # reported; keep the rule out of the set
             if has_block == has_factor:
                 rep.error(pos, f"hard rule '{item['name']}' needs exactly one of 'block' (a veto) "
                                "or 'size_factor' (a soft rule that scales size)")
             when = _condition(ck, doc, base + ("when",), "when")
             reason = _reason(ck, doc, base + ("reason",)) if "reason" in item else []
-            if when is not None and reason is not None and has_block != has_factor:
+            if when is not None and reason is not None and has_block != has_factor and not bad_factor:
                 hard_rules.append(HardRule(item["name"], when, item.get("block"),
                                            float(item["size_factor"]) if has_factor else None, reason, pos))
         sizing = doc.data.get("sizing") or {}

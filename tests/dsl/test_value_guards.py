@@ -27,3 +27,5 @@ def test_guarded_values(tmp_path, text, line, col, fragment):
         load_rules([path])
     got = [(d.pos.line, d.pos.col, d.message) for d in info.value.diagnostics]
     assert any((ln, c) == (line, col) and fragment in m for ln, c, m in got), got
+    if "size_factor" in fragment:   # a bad factor is one mistake, not also "needs block or size_factor"
+        assert len(got) == 1, got
