@@ -6,10 +6,12 @@ NaN = missing) as of that close and ``row_time`` the close time. Bars come from 
 (the last line of an index is the bar; a new index closes it) or, for a source with no
 basedata, from trades bucketed by minute. Studies (vwap, value area, ATR) are taken from the
 data when present, else computed here from trades and bars. Batch (``compute_features``) runs
-the same engine over a whole stream, so streaming and batch give the same numbers.
+the same engine over a whole stream or folder (``batch``), so they give the same numbers.
 Sessions roll at 18:00 New York: the first event of a later trading day closes the forming
 bar (in its own session), then cum_delta, VWAP, studies, Wilder ATR and bases restart.
 Study lines are attributed to bars by their index ``i`` (``studies.Indexed``).
+The book, the forming bar and the trade-VWAP sums live in ``st`` / ``depth`` (``kernel``), which
+the batch path's numba kernel updates directly for the bulk events between Python handlers.
 """
 from __future__ import annotations
 
@@ -23,7 +25,10 @@ from mia.engine.clock import day_bounds, local
 from mia.features.config import FeatureConfig
 from mia.features.base import BaseTracker
 from mia.features.levels import LevelBook
-from mia.features.studies import Indexed, TradeVwap, WilderAtr
+from mia.features.kernel import (ASK, ASKVOL, BAR_INDEX, BAR_START, BD_MODE, BID, BIDVOL, DAY_END, DAY_START, DEPTH,
+                                 HAS_BAR, NP2V, NPV, NVOL, P2V, PV, QUOTE, TRADE, VOL, C, H, L, O, V, new_state, set_bar,
+                                 step)
+from mia.features.studies import Indexed, WilderAtr
 
 NAN = math.nan
 COL = {f.name: i for i, f in enumerate(catalog.FEATURES)}
@@ -36,14 +41,6 @@ class FeatureFrame:
     matrix: np.ndarray
 
 
-class _Bar:
-    __slots__ = ("start", "o", "h", "l", "c", "v", "bidvol", "askvol", "index")
-
-    def __init__(self, start, o, h, l, c, v, bidvol, askvol, index=None):
-        self.start, self.o, self.h, self.l, self.c = start, o, h, l, c
-        self.v, self.bidvol, self.askvol, self.index = v, bidvol, askvol, index
-
-
 class FeatureEngine:
     def __init__(self, instrument: str = "ES", config: FeatureConfig | None = None, tick_size: float = 0.25):
         self.cfg = config or FeatureConfig()
@@ -53,10 +50,10 @@ class FeatureEngine:
         self.row_time = NAN
         self.levels = LevelBook(self.cfg, tick_size)
         self.base = BaseTracker(self.cfg, tick_size)
-        self._basedata_mode = False
-        self._bar: _Bar | None = None        # the forming bar
+        # book, forming bar and trade-VWAP sums: shared with the bulk kernel (``kernel.advance``)
+        self.st, self.depth = new_state()
+        self._bar_index = None               # basedata index of the forming bar
         self._day = None
-        self._day_start = self._day_end = NAN
         self._handlers = {
             "basedata": self._on_basedata, "trade": self._on_trade, "quote": self._on_quote,
             "depth": self._on_depth, "vwap": self._on_vwap, "vva": self._on_vva, "atr": self._on_atr,
@@ -65,13 +62,11 @@ class FeatureEngine:
         self._new_session()
         self.vix = NAN
         self._vix_chart8 = False
-        self.bid = self.ask = NAN
-        self.depth = {"BID": [0.0] * 21, "ASK": [0.0] * 21}
         self.bias_ema = NAN
 
     def _new_session(self) -> None:
         self.cum_delta = 0.0
-        self.tvwap = TradeVwap()
+        self.st[PV:NVOL + 1] = 0.0
         self.vwap_study = Indexed()
         self.vva = Indexed()
         self.atr_study = Indexed()
@@ -80,7 +75,8 @@ class FeatureEngine:
 
     # ---- events --------------------------------------------------------------------------------
     def update(self, ev) -> bool:
-        emitted = self._roll(ev.t) if not (self._day_start <= ev.t < self._day_end) else False
+        st = self.st
+        emitted = self._roll(ev.t) if not (st[DAY_START] <= ev.t < st[DAY_END]) else False
         h = self._handlers.get(ev.type)
         if h is not None and h(ev):
             emitted = True                     # never twice: after a day roll no bar is forming
@@ -92,69 +88,61 @@ class FeatureEngine:
         if self._day is not None and day < self._day:
             return False                       # an earlier stamp (bar-stamped line): same session
         emitted = False
+        st = self.st
         if self._day is not None:
-            if self._bar is not None:
-                emitted = self._close(self._bar)
-                self._bar = None
+            if st[HAS_BAR]:
+                emitted = self._close()
             self._new_session()
-        self._day, self._day_start, self._day_end = day, start, end
+        self._day = day
+        st[DAY_START], st[DAY_END] = start, end
         return emitted
 
     def _on_basedata(self, ev) -> bool:
         if ev.chart != 3:
             return False
         f = ev.f
+        st = self.st
         emitted = False
-        if not self._basedata_mode:
-            self._basedata_mode = True
-            self._bar = None                           # drop any bar built from trades
+        if not st[BD_MODE]:
+            st[BD_MODE] = 1.0
+            st[HAS_BAR] = 0.0                          # drop any bar built from trades
         i = f["i"]
-        b = self._bar
-        if b is not None and b.index != i:
-            if i < b.index:
+        has = st[HAS_BAR]
+        if has and self._bar_index != i:
+            if i < self._bar_index:
                 return False                           # a late rewrite of an older bar
-            emitted = self._close(b)
-            b = None
-        start = math.floor(ev.t / 60.0) * 60.0 if b is None else b.start
-        self._bar = _Bar(start, f["o"], f["h"], f["l"], f["c"], f["v"], f.get("bidvol", NAN), f.get("askvol", NAN), i)
+            emitted = self._close()
+            has = False
+        if not has:
+            st[BAR_START] = math.floor(ev.t / 60.0) * 60.0
+        st[HAS_BAR] = 1.0
+        set_bar(st, float(f["o"]), float(f["h"]), float(f["l"]), float(f["c"]), float(f["v"]),
+                _number(f.get("bidvol")), _number(f.get("askvol")))
+        self._bar_index = i
+        st[BAR_INDEX] = i
         return emitted
 
     def _on_trade(self, ev) -> bool:
         f = ev.f
-        px, vol = float(f["px"]), float(f["vol"])
-        b = self._bar
-        if self._basedata_mode:
-            # a trade at/after the forming bar's end belongs to the next bar: it waits for the close
-            self.tvwap.add(px, vol, b is not None and ev.t >= b.start + 60.0)
+        px, vol, buy = float(f["px"]), float(f["vol"]), 1.0 if f.get("side") == "BUY" else 0.0
+        st = self.st
+        if step(TRADE, ev.t, px, vol, buy, st, self.depth):
             return False
-        emitted = False
-        start = math.floor(ev.t / 60.0) * 60.0
-        if b is not None and b.start != start:
-            emitted = self._close(b)      # before this trade counts: it belongs to the next bar
-            b = None
-        self.tvwap.add(px, vol)
-        buy = f.get("side") == "BUY"
-        if b is None:
-            self._bar = _Bar(start, px, px, px, px, vol, 0.0 if buy else vol, vol if buy else 0.0)
-        else:
-            b.h, b.l, b.c = max(b.h, px), min(b.l, px), px
-            b.v += vol
-            if buy:
-                b.askvol += vol
-            else:
-                b.bidvol += vol
+        # no basedata, and this trade opens a new bar: the forming one closes before it counts
+        emitted = self._close() if st[HAS_BAR] else False
+        st[HAS_BAR], st[BAR_START] = 1.0, math.floor(ev.t / 60.0) * 60.0
+        st[O] = st[H] = st[L] = st[C] = px
+        st[V] = st[BIDVOL] = st[ASKVOL] = 0.0
+        step(TRADE, ev.t, px, vol, buy, st, self.depth)
         return emitted
 
     def _on_quote(self, ev) -> bool:
-        self.bid, self.ask = float(ev.f["bid"]), float(ev.f["ask"])
+        step(QUOTE, ev.t, float(ev.f["bid"]), float(ev.f["ask"]), 0.0, self.st, self.depth)
         return False
 
     def _on_depth(self, ev) -> bool:
         f = ev.f
-        lvl = int(f["lvl"])
-        side = self.depth.get(f["side"])
-        if side is not None and 1 <= lvl <= 20:
-            side[lvl] = float(f["size"])
+        step(DEPTH, ev.t, _SIDES.get(f["side"], -1.0), float(f["lvl"]), float(f["size"]), self.st, self.depth)
         return False
 
     def _on_vwap(self, ev) -> bool:
@@ -189,35 +177,45 @@ class FeatureEngine:
         return False
 
     # ---- a bar closes ----------------------------------------------------------------------------
-    def _close(self, b: _Bar) -> bool:
-        cfg, tick, r = self.cfg, self.tick, self.row
+    def _close(self) -> bool:
+        """The forming bar closes: fill ``row`` as of now; the engine has no forming bar after it."""
+        cfg, tick, r, st = self.cfg, self.tick, self.row, self.st
+        st[HAS_BAR] = 0.0
+        index = self._bar_index if st[BD_MODE] else None
         r.fill(NAN)
-        t = b.start + 60.0
+        start = float(st[BAR_START])
+        t = start + 60.0
         self.row_time = t
-        o, h, l, c, v = float(b.o), float(b.h), float(b.l), float(b.c), float(b.v)
+        o, h, l, c, v = float(st[O]), float(st[H]), float(st[L]), float(st[C]), float(st[V])
+        bidvol, askvol = float(st[BIDVOL]), float(st[ASKVOL])
         r[COL["open"]], r[COL["high"]], r[COL["low"]], r[COL["close"]], r[COL["volume"]] = o, h, l, c, v
-        r[COL["bid_volume"]], r[COL["ask_volume"]] = b.bidvol, b.askvol
-        delta = float(b.askvol) - float(b.bidvol)
+        r[COL["bid_volume"]], r[COL["ask_volume"]] = bidvol, askvol
+        delta = askvol - bidvol
         ratio = delta / v if v > 0 else 0.0
         self.cum_delta += delta if delta == delta else 0.0
         r[COL["delta"]], r[COL["delta_ratio"]], r[COL["cum_delta"]] = delta, ratio, self.cum_delta
         # VWAP and bands: the study when the data has it, else from trades
-        s = self.vwap_study.get(b.index)
+        s = self.vwap_study.get(index)
         if s is not None:
             for name, key in _VWAP_KEYS:
                 r[COL[name]] = s.get(key, NAN)
-        else:
-            vw, sd = self.tvwap.value()
+        elif st[VOL] > 0:
+            vw = float(st[PV]) / float(st[VOL])
+            sd = math.sqrt(max(float(st[P2V]) / float(st[VOL]) - vw * vw, 0.0))
             r[COL["vwap"]], r[COL["vwap_up1"]], r[COL["vwap_dn1"]] = vw, vw + sd, vw - sd
             r[COL["vwap_up2"]], r[COL["vwap_dn2"]] = vw + 2 * sd, vw - 2 * sd
-        self.tvwap.settle()
-        vva = self.vva.get(b.index)
+        # trades that waited for this close now count
+        st[PV] += st[NPV]
+        st[P2V] += st[NP2V]
+        st[VOL] += st[NVOL]
+        st[NPV] = st[NP2V] = st[NVOL] = 0.0
+        vva = self.vva.get(index)
         if vva is not None:
             for name, key in _VVA_KEYS:
                 r[COL[name]] = vva.get(key, NAN)
         # ATR: the study when present, else Wilder's over the bars seen
         wilder = self.atr.on_bar(h, l, c)
-        study = self.atr_study.get(b.index)
+        study = self.atr_study.get(index)
         r[COL["atr"]] = study if study is not None else wilder
         # volatility
         vix = self.vix
@@ -226,13 +224,14 @@ class FeatureEngine:
             r[COL["vix_regime"]] = 0.0 if vix < cfg.vix_mid else 1.0 if vix < cfg.vix_high else \
                 2.0 if vix < cfg.vix_extreme else 3.0
         # book
-        r[COL["bid"]], r[COL["ask"]] = self.bid, self.ask
-        r[COL["spread"]] = (self.ask - self.bid) / tick
-        bd, ad = self.depth["BID"], self.depth["ASK"]
+        bid, ask = float(st[BID]), float(st[ASK])
+        r[COL["bid"]], r[COL["ask"]] = bid, ask
+        r[COL["spread"]] = (ask - bid) / tick
+        bd, ad = self.depth[0].tolist(), self.depth[1].tolist()
         bid5, ask5 = bd[1] + bd[2] + bd[3] + bd[4] + bd[5], ad[1] + ad[2] + ad[3] + ad[4] + ad[5]
         r[COL["bid_size_top5"]], r[COL["ask_size_top5"]] = bid5, ask5
         # clock (the bar's start minute, New York)
-        d = local(b.start)
+        d = local(start)
         tod = d.hour * 60 + d.minute
         r[COL["time_of_day"]] = tod
         r[COL["minutes_since_open"]] = tod - cfg.open_minute
@@ -258,17 +257,13 @@ class FeatureEngine:
         return True
 
 
+_SIDES = {"BID": 0.0, "ASK": 1.0}
+
+
+def _number(v) -> float:
+    """An optional numeric field: its value, NaN when missing or not a number."""
+    return float(v) if type(v) in (int, float) else NAN
+
+
 _VWAP_KEYS = (("vwap", "v"), ("vwap_up1", "up1"), ("vwap_dn1", "dn1"), ("vwap_up2", "up2"), ("vwap_dn2", "dn2"))
 _VVA_KEYS = (("vah", "vah"), ("val", "val"), ("poc", "vpoc"), ("pvah", "pvah"), ("pval", "pval"), ("ppoc", "ppoc"))
-
-
-def compute_features(events, instrument: str = "ES", config: FeatureConfig | None = None) -> FeatureFrame:
-    """Batch: every row the streaming engine emits over ``events``."""
-    eng = FeatureEngine(instrument, config)
-    times, rows = [], []
-    for ev in events:
-        if eng.update(ev):
-            times.append(eng.row_time)
-            rows.append(eng.row.copy())
-    matrix = np.array(rows).reshape(len(rows), len(catalog.FEATURES))
-    return FeatureFrame(np.array(times, dtype=np.float64), [f.name for f in catalog.FEATURES], matrix)

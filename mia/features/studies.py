@@ -1,10 +1,9 @@
-"""Running studies for the feature engine: index-attributed study lines, VWAP from trades, Wilder ATR.
+"""Running studies for the feature engine: index-attributed study lines and Wilder's ATR.
 
 ``Indexed``: Sierra writes a study line many times per bar, tagged with the bar index ``i``;
 in a merged stream the next bar's first lines can come before the line that closes a bar, so
 at the close of bar ``I`` the value used is the latest one with ``i <= I``.
-``TradeVwap``: volume-weighted price and its volume-weighted standard deviation; trades
-stamped at or after the forming bar's end wait in a pending sum until that bar closed.
+(The VWAP from trades lives in the engine's state vector, ``kernel``, shared with the bulk kernel.)
 """
 from __future__ import annotations
 
@@ -32,37 +31,6 @@ class Indexed:
         if index is None or self.i is None or self.i <= index:
             return self.val
         return self.prev
-
-
-class TradeVwap:
-    __slots__ = ("pv", "p2v", "v", "npv", "np2v", "nv")
-
-    def __init__(self) -> None:
-        self.pv = self.p2v = self.v = self.npv = self.np2v = self.nv = 0.0
-
-    def add(self, px: float, vol: float, pending: bool = False) -> None:
-        if pending:
-            self.npv += px * vol
-            self.np2v += px * px * vol
-            self.nv += vol
-        else:
-            self.pv += px * vol
-            self.p2v += px * px * vol
-            self.v += vol
-
-    def settle(self) -> None:
-        """A bar closed: pending trades now count."""
-        self.pv += self.npv
-        self.p2v += self.np2v
-        self.v += self.nv
-        self.npv = self.np2v = self.nv = 0.0
-
-    def value(self) -> tuple[float, float]:
-        """(vwap, standard deviation of price weighted by volume); NaN without volume."""
-        if self.v <= 0:
-            return NAN, NAN
-        vw = self.pv / self.v
-        return vw, math.sqrt(max(self.p2v / self.v - vw * vw, 0.0))
 
 
 class WilderAtr:

@@ -1,0 +1,88 @@
+"""Batch features: a whole stream or Sierra day folder -> ``FeatureFrame`` (one row per closed bar).
+
+``compute_features(events)`` runs ``FeatureEngine.update`` over any event iterable.
+``compute_features(folder)`` / ``feature_frame_from_folder(path)`` read the folder as columnar
+blocks (``blocks``) and let the bulk kernel (``kernel.advance``) take the trade, quote and depth
+rows between the events the engine's Python handlers take: the same engine, the same numbers
+as streaming the replay, several times faster. Memory: the chunk buffers plus the rows.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from mia.dsl import catalog
+from mia.features.blocks import Block, blocks, event_at
+from mia.features.config import FeatureConfig
+from mia.features.engine import FeatureEngine, FeatureFrame
+from mia.features.kernel import OTHER, advance
+from mia.market.sierra import BadLines
+
+COLUMNS = [f.name for f in catalog.FEATURES]
+
+
+def run_block(eng: FeatureEngine, block: Block, on_row) -> int:
+    """Feed one block to ``eng``; ``on_row(eng)`` at every closed bar. Returns the events taken."""
+    t, code, x, others = block.t, block.code, block.x, block.others
+    n = len(t)
+    st, depth = eng.st, eng.depth
+    i = k = 0
+    while True:
+        i = advance(t, code, x, i, n, st, depth)
+        if i >= n:
+            return n
+        if code[i] == OTHER:
+            ev = others[k]
+            k += 1
+        else:
+            ev = event_at(block, i)
+        if eng.update(ev):
+            on_row(eng)
+        i += 1
+
+
+def _frame(times: list, rows: list) -> FeatureFrame:
+    matrix = np.array(rows).reshape(len(rows), len(COLUMNS))
+    return FeatureFrame(np.array(times, dtype=np.float64), list(COLUMNS), matrix)
+
+
+def _is_paths(source) -> bool:
+    if isinstance(source, (str, Path)):
+        return True
+    return isinstance(source, (list, tuple)) and bool(source) and all(isinstance(p, (str, Path)) for p in source)
+
+
+def compute_features(source, instrument: str = "ES", config: FeatureConfig | None = None, *,
+                     bad: BadLines | None = None, date_from: date | None = None, date_to: date | None = None,
+                     zones: dict | None = None) -> FeatureFrame:
+    """Every row the streaming engine emits over ``source``: an iterable of events, or a day
+    folder / JSONL file / list of them (then ``bad``, ``date_from``, ``date_to``, ``zones`` as
+    for ``replay``)."""
+    eng = FeatureEngine(instrument, config)
+    times: list[float] = []
+    rows: list[np.ndarray] = []
+
+    def on_row(e: FeatureEngine) -> None:
+        times.append(e.row_time)
+        rows.append(e.row.copy())
+
+    if _is_paths(source):
+        paths = [source] if isinstance(source, (str, Path)) else list(source)
+        for block in blocks(paths, date_from, date_to, zones, bad):
+            run_block(eng, block, on_row)
+    else:
+        for ev in source:
+            if eng.update(ev):
+                on_row(eng)
+    return _frame(times, rows)
+
+
+def feature_frame_from_folder(path: str | Path | Iterable[str | Path], instrument: str = "ES",
+                              config: FeatureConfig | None = None, bad: BadLines | None = None,
+                              date_from: date | None = None, date_to: date | None = None) -> FeatureFrame:
+    """The feature frame of a Sierra Chart day folder (or a folder of day folders)."""
+    paths = [path] if isinstance(path, (str, Path)) else list(path)
+    return compute_features(paths, instrument, config, bad=bad, date_from=date_from, date_to=date_to)

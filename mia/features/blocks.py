@@ -1,0 +1,331 @@
+"""Columnar replay for batch features: a Sierra day folder as blocks of events in replay order.
+
+The same events, times and order as ``mia.market.replay.replay`` (which stays the reference),
+read in chunks into arrays instead of one Python object per line, so memory stays flat and a
+million-line session replays in seconds:
+
+- trade / quote / depth / basedata files are scanned by numba (``jsonscan``); every other line, and every
+  line the scanner does not vouch for, goes through ``LineParser.batch`` and is kept as an
+  ``Event`` (bad lines are tallied there, by the market layer's rules);
+- times: SCDateTime -> UTC epoch with the parser's per-hour zone offsets; per file, a step back
+  of at most ``TOLERANCE_S`` is clamped and a bigger one is an ``out_of_order`` bad line;
+- files of a day are merged by (time, file position) exactly like ``replay.merge``, and the
+  merged times are clamped to the latest time emitted (depth lines carry their bar's start).
+
+A ``Block`` holds ``t``, ``code`` (``kernel.TRADE/QUOTE/DEPTH/OTHER``), ``x`` (the scanned
+columns) and ``others``: the ``Event`` of each OTHER row, in order.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import numba as nb
+import numpy as np
+
+from mia.features.jsonscan import KIND, NCOLS, OK, SLOW, scan_lines
+from mia.features.kernel import BASEDATA, DEPTH, OTHER, QUOTE, TRADE
+from mia.market.events import Event
+from mia.market.replay import TOLERANCE_S, DataPathError, day_files
+from mia.market.sctime import sc_to_epoch, zone_for
+from mia.market.sierra import BadLine, BadLines, LineParser, file_kind
+
+#: bytes read per refill: scanned files (rows of 40 bytes) and parsed ones (an Event and dict a line)
+CHUNK = 1 << 20
+PARSED_CHUNK = 1 << 17
+
+
+@dataclass
+class Block:
+    t: np.ndarray           # float64[n], UTC epoch seconds, as the replay emits them
+    code: np.ndarray        # int8[n]
+    x: np.ndarray           # float64[n, NCOLS]: the scanner's columns
+    others: list            # the Event of each OTHER row, in row order
+
+
+_EMPTY_T = np.empty(0)
+_EMPTY_C = np.empty(0, np.int8)
+_EMPTY_X = np.empty((0, NCOLS))
+
+
+@nb.njit(cache=True)
+def _clamp(t, prev, tol):
+    """Per-file order check: keep[j] False for a line more than ``tol`` before the latest kept
+    time; a smaller step back is clamped to it. Returns (keep, latest)."""
+    keep = np.ones(len(t), np.bool_)
+    for j in range(len(t)):
+        tj = t[j]
+        if tj >= prev:
+            prev = tj
+        elif tj < prev - tol:
+            keep[j] = False
+        else:
+            t[j] = prev
+    return keep, prev
+
+
+@nb.njit(cache=True)
+def _merge(t, starts, ends, more, order):
+    """K-way merge of sorted runs ``t[starts[s]:ends[s]]`` by (time, run): fill ``order`` and
+    return (count, positions). Stops while a run that has more data to come is empty."""
+    k = len(starts)
+    pos = starts.copy()
+    m = 0
+    while True:
+        best = -1
+        for s in range(k):
+            if pos[s] < ends[s]:
+                if best < 0 or t[pos[s]] < t[pos[best]]:
+                    best = s
+            elif more[s]:
+                return m, pos
+        if best < 0:
+            return m, pos
+        order[m] = pos[best]
+        pos[best] += 1
+        m += 1
+
+
+class _Source:
+    """One file read chunk by chunk into column buffers (unconsumed rows only)."""
+
+    def __init__(self, path: Path, zones, bad: BadLines):
+        self.path, self.name = path, str(path)
+        self.chart, self.typ, _ = file_kind(path)
+        self.parser = LineParser(self.typ, self.chart, zones)
+        self.kind = KIND.get(self.typ) if self.typ is not None else None
+        self.zone = zone_for(self.typ, zones) if self.typ is not None else None
+        self.counts = bad.counts
+        self.prev = -1e300                     # per-chart file: latest kept time
+        self.last: dict = {}                   # unified file: latest time per (chart, type)
+        self.rest = b""
+        self.done = False
+        self.t, self.code, self.x, self.ev = _EMPTY_T, _EMPTY_C, _EMPTY_X, {}
+        self.next_id = 0
+        try:
+            self.fh = open(path, "rb")
+        except OSError:
+            self._bad("unreadable_file")
+            self.fh, self.done = None, True
+
+    def _bad(self, reason: str) -> None:
+        self.counts[(self.name, reason)] += 1
+
+    # ---- reading ---------------------------------------------------------------------------------
+    def fill(self) -> None:
+        """Read until the buffer holds a row or the file is done."""
+        while not self.done and len(self.t) == 0:
+            try:
+                chunk = self.fh.read(CHUNK if self.kind is not None else PARSED_CHUNK)
+            except OSError:
+                self._bad("unreadable_file")
+                self._finish(tail=False)
+                return
+            if not chunk:
+                self._finish(tail=True)
+                return
+            data = self.rest + chunk if self.rest else chunk
+            cut = data.rfind(b"\n") + 1
+            self.rest = data[cut:]
+            if cut:
+                self._add(data[:cut])
+
+    def _finish(self, tail: bool) -> None:
+        self.done = True
+        if self.fh is not None:
+            self.fh.close()
+        rest, self.rest = self.rest, b""
+        if not (tail and rest.strip()):
+            return
+        try:                                   # a last line without its newline: a file being written
+            ev = self.parser.one(rest)
+        except BadLine:
+            self._bad("partial_line")
+            return
+        if self.typ is not None:           # read_file keeps the latest time under (chart, type) of the name
+            prev = self.prev if (ev.chart, ev.type) == (self.chart, self.typ) and self.typ != "depth" else None
+        else:
+            prev = self.last.get((ev.chart, ev.type))
+        if ev.type != "depth" and prev is not None and ev.t < prev:
+            if ev.t < prev - TOLERANCE_S:
+                self._bad("out_of_order")
+                return
+            ev = ev._replace(t=prev)
+        self._append(np.array([ev.t]), np.array([OTHER], np.int8), np.zeros((1, NCOLS)), [ev])
+
+    def _add(self, buf: bytes) -> None:
+        if self.kind is None:
+            events = self.parser.batch(buf.split(b"\n")[:-1], self._bad)
+            if self.typ is None:
+                events = self._unified_order(events)
+                n = len(events)
+                self._append(np.array([e.t for e in events], dtype=np.float64), np.full(n, OTHER, np.int8),
+                             np.zeros((n, NCOLS)), events)
+                return
+            t = np.array([e.t for e in events], dtype=np.float64)
+            code = np.full(len(events), OTHER, np.int8)
+            x = np.zeros((len(events), NCOLS))
+        else:
+            out, status, starts, ends = scan_lines(buf, self.kind, self.chart or 0)
+            ok = status == OK
+            slow = np.flatnonzero(status == SLOW)
+            events = []
+            if len(slow):
+                pos = []
+                for j in slow.tolist():
+                    got = self.parser.batch([buf[starts[j]:ends[j]]], self._bad)
+                    if got:
+                        events.append(got[0])
+                        pos.append(j)
+                keep = ok.copy()
+                keep[pos] = True
+                rows = np.flatnonzero(keep)
+                t = np.empty(len(rows))
+                code = np.full(len(rows), self.kind, np.int8)
+                x = out[rows, 1:].copy()
+                is_ev = ~ok[rows]
+                good = ~is_ev
+                t[good] = self._epoch(out[rows[good], 0])
+                t[is_ev] = [e.t for e in events]
+                code[is_ev] = OTHER
+            else:
+                rows = np.flatnonzero(ok)
+                t = self._epoch(out[rows, 0])
+                code = np.full(len(rows), self.kind, np.int8)
+                x = out[rows, 1:].copy()
+        if self.typ != "depth":
+            keep, self.prev = _clamp(t, self.prev, TOLERANCE_S)
+            if not keep.all():
+                dropped = int(len(keep) - keep.sum())
+                self.counts[(self.name, "out_of_order")] += dropped
+                ev_keep = keep[code == OTHER]
+                events = [e for e, k in zip(events, ev_keep.tolist()) if k]
+                t, code, x = t[keep], code[keep], x[keep]
+        if events:
+            evt = t[code == OTHER].tolist()
+            events = [e if e.t == tt else e._replace(t=tt) for e, tt in zip(events, evt)]
+        self._append(t, code, x, events)
+
+    def _unified_order(self, events: list) -> list:
+        """``read_file``'s order check for a unified file: per (chart, type), depth exempt."""
+        out, last = [], self.last
+        for ev in events:
+            if ev.type != "depth":
+                key = (ev.chart, ev.type)
+                prev = last.get(key)
+                t = ev.t
+                if prev is not None and t < prev:
+                    if t < prev - TOLERANCE_S:
+                        self._bad("out_of_order")
+                        continue
+                    ev = ev._replace(t=prev)
+                else:
+                    last[key] = t
+            out.append(ev)
+        return out
+
+    def _epoch(self, sc: np.ndarray) -> np.ndarray:
+        """SCDateTime -> UTC epoch, exactly as ``LineParser`` (its per-hour offset cache included)."""
+        local = (sc - 25569.0) * 86400.0
+        if self.zone == "UTC" or len(local) == 0:
+            return local
+        hours = np.floor_divide(local, 3600.0)
+        uniq, first = np.unique(hours, return_index=True)
+        offsets = self.parser._offsets
+        offs = np.empty(len(uniq))
+        for u, (h, j) in enumerate(zip(uniq.tolist(), first.tolist())):
+            key = (self.zone, int(h))
+            off = offsets.get(key)
+            if off is None:
+                off = offsets[key] = float(local[j]) - sc_to_epoch(float(sc[j]), self.zone)
+            offs[u] = off
+        if len(uniq) == 1:
+            return local - offs[0]
+        return local - offs[np.searchsorted(uniq, hours)]
+
+    def _append(self, t, code, x, events) -> None:
+        ids = np.flatnonzero(code == OTHER)
+        if len(ids):
+            x = x.copy()
+            x[ids, 0] = np.arange(self.next_id, self.next_id + len(ids))
+            for k, e in enumerate(events):
+                self.ev[self.next_id + k] = e
+            self.next_id += len(ids)
+        if len(self.t):
+            self.t, self.code, self.x = (np.concatenate([self.t, t]), np.concatenate([self.code, code]),
+                                         np.concatenate([self.x, x]))
+        else:
+            self.t, self.code, self.x = t, code, x
+
+    def consume(self, n: int) -> None:
+        self.t, self.code, self.x = self.t[n:], self.code[n:], self.x[n:]
+
+
+def _day(day: str) -> date:
+    return datetime.strptime(day, "%Y%m%d").date()
+
+
+def blocks(paths: list[str | Path], date_from: date | None = None, date_to: date | None = None,
+           zones: dict | None = None, bad: BadLines | None = None) -> Iterator[Block]:
+    """The events of ``replay(paths, ...)`` as a sequence of blocks (same times, same order)."""
+    bad = bad if bad is not None else BadLines()
+    days = {d: fs for d, fs in day_files(paths).items()
+            if (date_from is None or _day(d) >= date_from) and (date_to is None or _day(d) <= date_to)}
+    if not days:
+        raise DataPathError("error: no day of the data falls between --from and --to")
+    clock = -np.inf
+    for files in days.values():
+        sources = [_Source(p, zones, bad) for p in files]
+        while True:
+            for s in sources:
+                if len(s.t) == 0 and not s.done:
+                    s.fill()
+            lens = [len(s.t) for s in sources]
+            if not any(lens):
+                break
+            t = np.concatenate([s.t for s in sources])
+            ends = np.cumsum(lens)
+            starts = ends - np.array(lens)
+            more = np.array([not s.done for s in sources])
+            order = np.empty(len(t), np.int64)
+            m, pos = _merge(t, starts, ends, more, order)
+            order = order[:m]
+            code = np.concatenate([s.code for s in sources])[order]
+            x = np.concatenate([s.x for s in sources])[order]
+            src = np.searchsorted(ends, order, side="right")
+            tm = np.maximum.accumulate(t[order])
+            if m:
+                np.maximum(tm, clock, out=tm)
+                clock = float(tm[-1])
+            others = []
+            for j in np.flatnonzero(code == OTHER).tolist():
+                ev = sources[src[j]].ev.pop(int(x[j, 0]))
+                tj = float(tm[j])
+                others.append(ev if ev.t == tj else ev._replace(t=tj))
+            for s, p0, p1 in zip(sources, starts.tolist(), pos.tolist()):
+                s.consume(p1 - p0)
+            if m:
+                yield Block(tm, code, x, others)
+
+
+def event_at(block: Block, i: int) -> Event:
+    """An ``Event`` for a bulk row (when Python must handle it: a day roll, a new bar)."""
+    c, t, x = int(block.code[i]), float(block.t[i]), block.x[i]
+    if c == TRADE:
+        return Event(t, "trade", 3, "", {"px": float(x[0]), "vol": float(x[1]), "side": "BUY" if x[2] else "SELL"})
+    if c == QUOTE:
+        return Event(t, "quote", 3, "", {"bid": float(x[0]), "ask": float(x[1])})
+    if c == DEPTH:
+        side = {0.0: "BID", 1.0: "ASK"}.get(float(x[0]), "")
+        return Event(t, "depth", 3, "", {"side": side, "lvl": float(x[1]), "price": 1.0, "size": float(x[2])})
+    if c == BASEDATA:
+        i = float(x[1])
+        f = {"i": int(i) if i.is_integer() else i, "o": float(x[2]), "h": float(x[3]), "l": float(x[4]),
+             "c": float(x[5]), "v": float(x[6])}
+        for key, val in (("bidvol", float(x[7])), ("askvol", float(x[8]))):
+            if val == val:
+                f[key] = val
+        return Event(t, "basedata", int(x[0]), "", f)
+    raise ValueError("an OTHER row carries its own Event")

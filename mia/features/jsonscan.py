@@ -1,0 +1,309 @@
+"""A numba scanner for the bulk Sierra line kinds (trade, quote, depth, basedata): bytes -> columns.
+
+It reads only lines it can read exactly as ``orjson`` + ``mia.market.sierra.LineParser`` would
+(a flat object of plain strings and numbers, the file's own type, every required field there,
+valid prices, numbers with at most 15 significant digits, read as one exactly rounded division
+or product); every other line is marked SLOW and handed to ``LineParser.batch`` unchanged, so
+bad lines are judged and tallied by the market layer's own rules.
+
+Columns per kind (after ``t``, the raw SCDateTime): trade (px, vol, buy 1/0), quote (bid, ask),
+depth (side 0 BID / 1 ASK / -1 other, lvl, size), basedata (chart, i, o, h, l, c, v, bidvol,
+askvol; NaN for a missing bidvol/askvol).
+"""
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+TRADE, QUOTE, DEPTH, BASEDATA = 0, 1, 2, 3
+KIND = {"trade": TRADE, "quote": QUOTE, "depth": DEPTH, "basedata": BASEDATA}
+NCOLS = 9
+OK, BLANK, SLOW = 0, 1, 2
+
+# key ids (bit positions in the "seen" mask)
+(K_T, K_TYPE, K_PX, K_VOL, K_SIDE, K_BID, K_ASK, K_LVL, K_PRICE, K_SIZE,
+ K_I, K_O, K_H, K_L, K_C, K_V, K_BIDVOL, K_ASKVOL, K_CHART, K_OTHER) = range(20)
+_NAMES = {K_T: b"t", K_TYPE: b"type", K_PX: b"px", K_VOL: b"vol", K_SIDE: b"side", K_BID: b"bid", K_ASK: b"ask",
+          K_LVL: b"lvl", K_PRICE: b"price", K_SIZE: b"size", K_I: b"i", K_O: b"o", K_H: b"h", K_L: b"l",
+          K_C: b"c", K_V: b"v", K_BIDVOL: b"bidvol", K_ASKVOL: b"askvol", K_CHART: b"chart"}
+#: per kind: key id -> output column (-1: read and ignored)
+_COLS = {TRADE: {K_PX: 0, K_VOL: 1},
+         QUOTE: {K_BID: 0, K_ASK: 1},
+         DEPTH: {K_LVL: 1, K_SIZE: 2},
+         BASEDATA: {K_CHART: 0, K_I: 1, K_O: 2, K_H: 3, K_L: 4, K_C: 5, K_V: 6, K_BIDVOL: 7, K_ASKVOL: 8}}
+COLMAP = np.full((4, 20), -1, np.int64)
+for _k, _m in _COLS.items():
+    for _key, _col in _m.items():
+        COLMAP[_k, _key] = _col
+#: per kind: the keys a line must have (bit mask) and the price keys that must be > 0
+REQUIRED = np.array([(1 << K_PX) | (1 << K_VOL), (1 << K_BID) | (1 << K_ASK),
+                     (1 << K_SIDE) | (1 << K_LVL) | (1 << K_PRICE) | (1 << K_SIZE),
+                     sum(1 << k for k in (K_I, K_O, K_H, K_L, K_C, K_V))], np.int64)
+PRICES = np.array([1 << K_PX, (1 << K_BID) | (1 << K_ASK), 1 << K_PRICE,
+                   sum(1 << k for k in (K_O, K_H, K_L, K_C))], np.int64)
+
+_POW10 = np.array([10.0 ** k for k in range(23)])
+
+
+@nb.njit(cache=True, inline="always")
+def _ws(c):
+    return c == 32 or c == 9 or c == 13
+
+
+def _pack(name: bytes) -> int:
+    v = 0
+    for c in name:
+        v = (v << 8) | c
+    return v
+
+
+#: a key's bytes packed big-endian into an int (keys of up to 7 bytes), sorted, and their ids
+_PACKED = np.array(sorted(_pack(n) for n in _NAMES.values()), np.int64)
+_PACKED_ID = np.array([next(k for k, n in _NAMES.items() if _pack(n) == v) for v in _PACKED], np.int64)
+
+
+@nb.njit(cache=True, inline="always")
+def _key_id(packed, n, keys, ids):
+    if n > 6:
+        return K_OTHER
+    j = np.searchsorted(keys, packed)
+    if j < len(keys) and keys[j] == packed:
+        return ids[j]
+    return K_OTHER
+
+
+@nb.njit(cache=True, inline="always")
+def _number(b, p, e, pow10):
+    """Parse a JSON number at ``p``: (end, value, ok_syntax, exact, is_float). ``exact``: the value is the
+    correctly rounded double (at most 15 significant digits and |exponent| <= 22: one exact
+    integer times or divided by one exact power of ten, a single IEEE rounding)."""
+    neg = False
+    if p < e and b[p] == 45:
+        neg = True
+        p += 1
+    if p >= e or not (48 <= b[p] <= 57):
+        return p, 0.0, False, False, False
+    mant = 0
+    sig = 0
+    exp = 0
+    is_float = False
+    if b[p] == 48:
+        p += 1
+        if p < e and 48 <= b[p] <= 57:
+            return p, 0.0, False, False, False            # a leading zero
+    else:
+        while p < e and 48 <= b[p] <= 57:
+            sig += 1
+            if sig <= 18:
+                mant = mant * 10 + (b[p] - 48)
+            p += 1
+    if p < e and b[p] == 46:
+        is_float = True
+        p += 1
+        if p >= e or not (48 <= b[p] <= 57):
+            return p, 0.0, False, False, False
+        while p < e and 48 <= b[p] <= 57:
+            d = b[p] - 48
+            if mant != 0 or d != 0:
+                sig += 1
+            if sig <= 18:
+                mant = mant * 10 + d
+                exp -= 1
+            p += 1
+    if p < e and (b[p] == 101 or b[p] == 69):
+        is_float = True
+        p += 1
+        eneg = False
+        if p < e and (b[p] == 43 or b[p] == 45):
+            eneg = b[p] == 45
+            p += 1
+        if p >= e or not (48 <= b[p] <= 57):
+            return p, 0.0, False, False, False
+        ev = 0
+        while p < e and 48 <= b[p] <= 57:
+            if ev < 10000:
+                ev = ev * 10 + (b[p] - 48)
+            p += 1
+        exp += -ev if eneg else ev
+    exact = sig <= 15 and -22 <= exp <= 22
+    v = 0.0
+    if exact:
+        v = mant / pow10[-exp] if exp < 0 else mant * pow10[exp]
+        if neg and (is_float or mant != 0):
+            v = -v                                         # the integer -0 is 0
+    return p, v, True, exact, is_float
+
+
+@nb.njit(cache=True)
+def _line(b, s, e, kind, fchart, tname, out, j, tabs):
+    """Scan one line b[s:e] into out[j] (t, then the kind's columns); return OK, BLANK or SLOW."""
+    pow10, keys, ids, colmap, required, prices = tabs
+    p = s
+    while p < e and _ws(b[p]):
+        p += 1
+    if p == e:
+        return BLANK
+    if b[p] != 123:
+        return SLOW
+    p += 1
+    for q in range(NCOLS + 1):
+        out[j, q] = 0.0
+    if kind == BASEDATA:
+        out[j, 1] = fchart
+        out[j, 8] = out[j, 9] = np.nan
+    seen = 0
+    positive = 0
+    side = -1
+    first = True
+    while True:
+        while p < e and _ws(b[p]):
+            p += 1
+        if p >= e:
+            return SLOW
+        if b[p] == 125:
+            if not first:
+                return SLOW                               # a trailing comma
+            p += 1
+            break
+        if b[p] != 34:
+            return SLOW
+        ks = p + 1
+        p = ks
+        packed = 0
+        while p < e and b[p] != 34:
+            c = b[p]
+            if c == 92 or c < 32 or c >= 128:
+                return SLOW
+            packed = (packed << 8) | c
+            p += 1
+        if p >= e:
+            return SLOW
+        key = _key_id(packed, p - ks, keys, ids)
+        p += 1
+        while p < e and _ws(b[p]):
+            p += 1
+        if p >= e or b[p] != 58:
+            return SLOW
+        p += 1
+        while p < e and _ws(b[p]):
+            p += 1
+        if p >= e:
+            return SLOW
+        if key != K_OTHER:
+            if seen & (1 << key):
+                return SLOW                               # a duplicate key
+            seen |= 1 << key
+        c = b[p]
+        if c == 34:                                        # a string
+            vs = p + 1
+            p = vs
+            while p < e and b[p] != 34:
+                c = b[p]
+                if c == 92 or c < 32 or c >= 128:
+                    return SLOW
+                p += 1
+            if p >= e:
+                return SLOW
+            vn = p - vs
+            p += 1
+            if key == K_TYPE:
+                if vn != 0:
+                    if vn != len(tname):
+                        return SLOW
+                    for q in range(vn):
+                        if b[vs + q] != tname[q]:
+                            return SLOW
+            elif key == K_SIDE:
+                if vn == 3:
+                    c0, c1, c2 = b[vs], b[vs + 1], b[vs + 2]
+                    if c0 == 66 and c1 == 85 and c2 == 89:
+                        side = 10                          # BUY
+                    elif c0 == 66 and c1 == 73 and c2 == 68:
+                        side = 0                           # BID
+                    elif c0 == 65 and c1 == 83 and c2 == 75:
+                        side = 1                           # ASK
+            elif key != K_OTHER:
+                return SLOW                                # a string where a number belongs
+        elif c == 45 or (48 <= c <= 57):
+            p, v, okn, exact, is_float = _number(b, p, e, pow10)
+            if not okn:
+                return SLOW
+            if key != K_OTHER:
+                if key == K_TYPE or key == K_SIDE or not exact:
+                    return SLOW
+                if key == K_T:
+                    out[j, 0] = v
+                    if v > 0.0:
+                        positive |= 1 << key
+                else:
+                    col = colmap[kind, key]
+                    if col >= 0:
+                        if key == K_CHART and is_float:
+                            return SLOW                    # a float chart number: the file's chart
+                        out[j, 1 + col] = v
+                    if v > 0.0:
+                        positive |= 1 << key
+        else:
+            return SLOW                                    # true/false/null/object/array
+        first = False
+        while p < e and _ws(b[p]):
+            p += 1
+        if p >= e:
+            return SLOW
+        if b[p] == 44:
+            p += 1
+            while p < e and _ws(b[p]):
+                p += 1
+            if p < e and b[p] == 125:
+                return SLOW                                # a trailing comma
+            continue
+        if b[p] == 125:
+            p += 1
+            break
+        return SLOW
+    while p < e and _ws(b[p]):
+        p += 1
+    if p != e:
+        return SLOW
+    need = required[kind]
+    if not (positive & (1 << K_T)) or (seen & need) != need or (positive & prices[kind]) != prices[kind]:
+        return SLOW
+    if kind == TRADE:
+        out[j, 3] = 1.0 if side == 10 else 0.0
+    elif kind == DEPTH:
+        out[j, 1] = 0.0 if side == 0 else 1.0 if side == 1 else -1.0
+    return OK
+
+
+@nb.njit(cache=True)
+def scan(b, kind, fchart, tname, tabs):
+    """All complete lines of ``b`` (must end with a newline): (out[n, 1 + NCOLS], status[n], starts[n], ends[n])."""
+    n = 0
+    for c in b:
+        if c == 10:
+            n += 1
+    out = np.empty((n, NCOLS + 1))
+    status = np.empty(n, np.int8)
+    starts = np.empty(n, np.int64)
+    ends = np.empty(n, np.int64)
+    s = 0
+    j = 0
+    for p in range(len(b)):
+        if b[p] == 10:
+            starts[j] = s
+            ends[j] = p
+            status[j] = _line(b, s, p, kind, fchart, tname, out, j, tabs)
+            s = p + 1
+            j += 1
+    return out, status, starts, ends
+
+
+_TYPE_NAMES = (b"trade", b"quote", b"depth", b"basedata")
+_TABS = (_POW10, _PACKED, _PACKED_ID, COLMAP, REQUIRED, PRICES)
+
+
+def scan_lines(buf: bytes, kind: int, chart: int = 0):
+    """Scan ``buf`` (complete lines, ending in a newline) of a file of ``kind`` and ``chart``."""
+    b = np.frombuffer(buf, dtype=np.uint8)
+    tname = np.frombuffer(_TYPE_NAMES[kind], dtype=np.uint8)
+    return scan(b, kind, float(chart), tname, _TABS)

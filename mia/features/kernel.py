@@ -1,0 +1,107 @@
+"""The feature engine's hot state in arrays, and the numba kernel that runs the bulk events over it.
+
+``FeatureEngine`` keeps the book (bid/ask, depth), the forming bar and the trade-VWAP sums in
+one float64 vector (slots below) and one depth matrix, so that its Python handlers and
+``advance`` share them. ``advance`` applies a run of trade / quote / depth events of an event
+block exactly as the Python handlers would (same operations, same order, so the same floats)
+and stops at the first event that needs Python: any other type, a trading-day change, a
+basedata line that is not a rewrite of the forming bar, or (with no basedata) a trade that
+opens a new bar.
+"""
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+# slots of the state vector
+DAY_START, DAY_END, BID, ASK, BD_MODE, HAS_BAR, BAR_START = range(7)
+O, H, L, C, V, BIDVOL, ASKVOL = range(7, 14)
+PV, P2V, VOL, NPV, NP2V, NVOL = range(14, 20)
+BAR_INDEX = 20                        # basedata index of the forming bar
+NSLOTS = 21
+
+# event codes of a block (``mia.features.blocks``): the scanner's kinds, then OTHER (an Event)
+TRADE, QUOTE, DEPTH, BASEDATA, OTHER = 0, 1, 2, 3, 4
+
+
+def new_state() -> tuple[np.ndarray, np.ndarray]:
+    st = np.zeros(NSLOTS)
+    st[DAY_START] = st[DAY_END] = np.nan
+    st[BID] = st[ASK] = np.nan
+    return st, np.zeros((2, 21))
+
+
+@nb.njit(cache=True)
+def step(k, tt, a, b, c, st, depth):
+    """Apply one trade (px, vol, buy 1/0), quote (bid, ask, -) or depth (side 0 BID / 1 ASK /
+    -1 other, lvl, size) at time ``tt``; False (nothing changed) when Python must take it: with
+    no basedata, a trade that opens a new bar. The one definition of these updates: the
+    streaming handlers call it per event, ``advance`` over a block."""
+    if k == DEPTH:
+        if a >= 0.0 and 1.0 <= b < 21.0:
+            depth[int(a), int(b)] = c
+    elif k == QUOTE:
+        st[BID] = a
+        st[ASK] = b
+    elif k == TRADE:
+        if st[BD_MODE] != 0.0:
+            # a trade at/after the forming bar's end belongs to the next bar: it waits for the close
+            if st[HAS_BAR] != 0.0 and tt >= st[BAR_START] + 60.0:
+                st[NPV] += a * b
+                st[NP2V] += a * a * b
+                st[NVOL] += b
+            else:
+                st[PV] += a * b
+                st[P2V] += a * a * b
+                st[VOL] += b
+        else:
+            if st[HAS_BAR] == 0.0 or st[BAR_START] != np.floor(tt / 60.0) * 60.0:
+                return False
+            st[PV] += a * b
+            st[P2V] += a * a * b
+            st[VOL] += b
+            st[H] = max(st[H], a)
+            st[L] = min(st[L], a)
+            st[C] = a
+            st[V] += b
+            if c != 0.0:
+                st[ASKVOL] += b
+            else:
+                st[BIDVOL] += b
+    return True
+
+
+@nb.njit(cache=True)
+def set_bar(st, o, h, l, c, v, bidvol, askvol):
+    """The forming bar's values (a basedata line of it)."""
+    st[O] = o
+    st[H] = h
+    st[L] = l
+    st[C] = c
+    st[V] = v
+    st[BIDVOL] = bidvol
+    st[ASKVOL] = askvol
+
+
+@nb.njit(cache=True)
+def advance(t, code, x, i, n, st, depth):
+    """Apply events ``i..n-1`` while they are bulk events this kernel may take; return the index
+    of the first one left to Python (``n`` when all were taken): any other type, a trading-day
+    change, a chart-3 basedata line that is not a rewrite of the forming bar, or what ``step``
+    refuses. ``x[j]`` holds the event's columns (``jsonscan``): trade (px, vol, buy), quote
+    (bid, ask), depth (side, lvl, size), basedata (chart, i, o, h, l, c, v, bidvol, askvol)."""
+    day_start, day_end = st[DAY_START], st[DAY_END]
+    while i < n:
+        tt = t[i]
+        if not (day_start <= tt < day_end):
+            return i
+        k = code[i]
+        if k == BASEDATA:
+            if x[i, 0] == 3.0:                 # other charts' bars are not the engine's
+                if st[BD_MODE] == 0.0 or st[HAS_BAR] == 0.0 or x[i, 1] != st[BAR_INDEX]:
+                    return i
+                set_bar(st, x[i, 2], x[i, 3], x[i, 4], x[i, 5], x[i, 6], x[i, 7], x[i, 8])
+        elif k == OTHER or not step(k, tt, x[i, 0], x[i, 1], x[i, 2], st, depth):
+            return i
+        i += 1
+    return n
