@@ -1,7 +1,8 @@
 """Benchmark: backtests of 1 and N simulated days with the default rules, vs a plain-Python loop.
 
-mia's path: replay (k-way merge of the day's JSONL files) -> feature engine -> numba rule kernel
--> engine -> paper broker. The baseline, in the same run, is the same strategy as a plain loop:
+mia's path (``run_backtest``): the day's JSONL files read as columnar blocks (numba scanner,
+k-way merge) -> feature engine, whose numba kernel runs through the events that cannot touch
+the broker or the risk gate -> numba rule kernel per bar -> engine -> paper broker. The baseline, in the same run, is the same strategy as a plain loop:
 stdlib ``json.loads`` of every line of the unified file into dicts, bars and the features the
 default rules read kept by hand, the rules evaluated by mia's plain-Python reference evaluator,
 and brackets checked on every trade. Prints a table; ``--json`` prints one JSON object with

@@ -4,7 +4,14 @@ Per event: a trade first goes to the paper broker (fills of working orders, then
 position is marked against the daily loss limit), then to the feature engine; when a bar
 closes, the rule kernel runs on its features and the engine decides. Orders decided at a
 bar's close fill on the trades that follow. An open position is flattened when the trading
-hours end and at the end of the data.
+hours end and at the end of the data. While a position is open, the first event of a new
+trading day rolls the risk gate.
+
+Two feeds, one result: ``on_event`` takes events one by one (``replay``, live); ``on_block``
+takes a columnar block (``mia.features.blocks``) and lets the feature kernel run through the
+events that cannot matter to the broker or the gate (book updates, and trades priced strictly
+inside the band where no order fills and no daily limit is crossed: ``quiet_band``), handing
+every other event to ``on_event``. Tests hold the two equal, decision by decision.
 """
 from __future__ import annotations
 
@@ -20,6 +27,8 @@ from mia.dsl.compile import CompiledRules
 from mia.engine.clock import in_hours
 from mia.engine.decide import Decision, Engine
 from mia.engine.risk import RiskGate
+from mia.features.blocks import event_at
+from mia.features.kernel import LAST, OTHER, advance
 
 _CATALOG_INDEX = {f.name: i for i, f in enumerate(catalog.FEATURES)}
 
@@ -80,10 +89,43 @@ class Backtest:
 
     def on_event(self, ev) -> None:
         self.result.events += 1
+        if self.broker.position:
+            self.gate.roll(ev.t)
         if ev.type == "trade":
             self.on_trade(ev.t, float(ev.f["px"]), float(ev.f.get("vol", 1)))
         if self.features.update(ev):
             self.on_bar(self.features.row_time, self.features.row)
+
+    def quiet_band(self) -> tuple[float, float]:
+        """Trade prices strictly inside (lo, hi) fill nothing and cross no daily limit."""
+        lo, hi = self.broker.quiet_band()
+        pos = self.broker.position
+        if pos:
+            glo, ghi = self.gate.quiet_band(pos, self.broker.avg_price, self.point_value, self.c.ruleset.tick_size)
+            lo, hi = max(lo, glo), min(hi, ghi)
+        return lo, hi
+
+    def on_block(self, block) -> None:
+        """Every event of a block, as ``on_event`` one by one would take them."""
+        t, code, x, others = block.t, block.code, block.x, block.others
+        st, depth = self.features.st, self.features.depth
+        n = len(t)
+        i = k = 0
+        lo, hi = self.quiet_band()
+        while True:
+            j = advance(t, code, x, i, n, st, depth, lo, hi)
+            self.result.events += j - i
+            self.last_price = float(st[LAST])
+            if j >= n:
+                return
+            if code[j] == OTHER:
+                ev = others[k]
+                k += 1
+            else:
+                ev = event_at(block, j)
+            self.on_event(ev)
+            lo, hi = self.quiet_band()
+            i = j + 1
 
     def on_bar(self, t: float, row: np.ndarray) -> None:
         x = row[self.cols]

@@ -14,6 +14,7 @@ Commissions are per contract per side. Entries opposite to an open position are 
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from mia.broker.orders import BrokerError, ClosedTrade, Fill, OrderIntent, Role, WorkingOrder
@@ -173,6 +174,25 @@ class PaperBroker:
         self._closed.append(trade)
         self._realized += trade.net_usd
         return Fill(lot.entry_id, t, -lot.side, lot.qty, price, comm, role)
+
+    def quiet_band(self) -> tuple[float, float]:
+        """(lo, hi): a trade priced strictly between them fills nothing (``on_trade`` would return
+        no fill and change nothing), so a fast replay may skip it. (inf, -inf) while a market
+        entry waits: every trade matters."""
+        lo, hi = -math.inf, math.inf
+        for lot in self._lots.values():
+            if lot.side > 0:
+                lo, hi = max(lo, lot.stop), min(hi, lot.target)
+            else:
+                lo, hi = max(lo, lot.target), min(hi, lot.stop)
+        for it, _ in self._entries.values():
+            if it.kind == "market":
+                return math.inf, -math.inf
+            if it.side > 0:
+                lo = max(lo, it.limit_price)
+            else:
+                hi = min(hi, it.limit_price)
+        return lo, hi
 
     # -- state --------------------------------------------------------------------------------
     @property

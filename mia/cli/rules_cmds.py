@@ -157,11 +157,10 @@ def _read_jsonl(paths: list[str]) -> tuple[list[str], dict[str, np.ndarray], int
     from mia.backtest.data import data_paths
     from mia.engine.clock import iso
     from mia.features import compute_features
-    from mia.market.replay import replay
     from mia.market.sierra import BadLines
 
     bad = BadLines()
-    frame = compute_features(replay(data_paths(paths), bad=bad))
+    frame = compute_features(data_paths(paths), bad=bad)
     times = [iso(t)[:16].replace("T", " ") for t in frame.times]
     columns = {name: frame.matrix[:, j] for j, name in enumerate(frame.columns)}
     problems = [f"{reason}: {count} lines" for reason, count in sorted(bad.by_reason().items())]

@@ -8,8 +8,10 @@ VIX above `halt_vix_above`, max position. The gate never blocks an exit or a fla
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
+
 from mia.dsl.ruleset import Risk
 from mia.engine.clock import DayClock, in_hours
 
@@ -86,6 +88,24 @@ class RiskGate:
         """Mark the open position; True when the daily loss is breached (the caller flattens)."""
         self.roll(t)
         return self._after_pnl(t, self.realized_usd + unrealized_usd)
+
+    def quiet_band(self, position: int, avg_price: float, point_value: float, margin: float) -> tuple[float, float]:
+        """(lo, hi): marking ``position`` (entered at ``avg_price``) at a price strictly between
+        them crosses neither the daily loss nor the profit target, with ``margin`` points to
+        spare for rounding; a fast replay need not mark those prices. ``mark`` at a new trading
+        day is the caller's to do (the day's first event goes through the slow path)."""
+        if not position:
+            return -math.inf, math.inf
+        per_point = position * point_value
+        loss = avg_price + (-self.risk.daily_loss_usd - self.realized_usd) / per_point
+        lo, hi = (loss + margin, math.inf) if position > 0 else (-math.inf, loss - margin)
+        if self.state == ACTIVE:
+            target = avg_price + (self.risk.daily_profit_target_usd - self.realized_usd) / per_point
+            if position > 0:
+                hi = target - margin
+            else:
+                lo = target + margin
+        return lo, hi
 
     def _after_pnl(self, t: float, pnl: float) -> bool:
         if pnl <= -self.risk.daily_loss_usd:

@@ -28,7 +28,7 @@ import numpy as np
 from mia.features.jsonscan import KIND, NCOLS, OK, SLOW, scan_lines
 from mia.features.kernel import BASEDATA, DEPTH, OTHER, QUOTE, TRADE
 from mia.market.events import Event
-from mia.market.replay import TOLERANCE_S, DataPathError, day_files
+from mia.market.replay import TOLERANCE_S, DataPathError, day_files, with_progress
 from mia.market.sctime import sc_to_epoch, zone_for
 from mia.market.sierra import BadLine, BadLines, LineParser, file_kind
 
@@ -91,8 +91,9 @@ def _merge(t, starts, ends, more, order):
 class _Source:
     """One file read chunk by chunk into column buffers (unconsumed rows only)."""
 
-    def __init__(self, path: Path, zones, bad: BadLines):
+    def __init__(self, path: Path, zones, bad: BadLines, counter: list[int]):
         self.path, self.name = path, str(path)
+        self.counter = counter                 # counter[0]: bytes read, for a progress bar
         self.chart, self.typ, _ = file_kind(path)
         self.parser = LineParser(self.typ, self.chart, zones)
         self.kind = KIND.get(self.typ) if self.typ is not None else None
@@ -126,6 +127,7 @@ class _Source:
             if not chunk:
                 self._finish(tail=True)
                 return
+            self.counter[0] += len(chunk)
             data = self.rest + chunk if self.rest else chunk
             cut = data.rfind(b"\n") + 1
             self.rest = data[cut:]
@@ -268,16 +270,23 @@ def _day(day: str) -> date:
 
 
 def blocks(paths: list[str | Path], date_from: date | None = None, date_to: date | None = None,
-           zones: dict | None = None, bad: BadLines | None = None) -> Iterator[Block]:
-    """The events of ``replay(paths, ...)`` as a sequence of blocks (same times, same order)."""
+           zones: dict | None = None, bad: BadLines | None = None, progress: bool = False) -> Iterator[Block]:
+    """The events of ``replay(paths, ...)`` as a sequence of blocks (same times, same order);
+    ``progress``: a progress bar of bytes read on stderr."""
     bad = bad if bad is not None else BadLines()
     days = {d: fs for d, fs in day_files(paths).items()
             if (date_from is None or _day(d) >= date_from) and (date_to is None or _day(d) <= date_to)}
     if not days:
         raise DataPathError("error: no day of the data falls between --from and --to")
+    counter = [0]
+    stream = _blocks(days, zones, bad, counter)
+    return with_progress(stream, days, counter, every=1) if progress else stream
+
+
+def _blocks(days: dict[str, list[Path]], zones, bad: BadLines, counter: list[int]) -> Iterator[Block]:
     clock = -np.inf
     for files in days.values():
-        sources = [_Source(p, zones, bad) for p in files]
+        sources = [_Source(p, zones, bad, counter) for p in files]
         while True:
             for s in sources:
                 if len(s.t) == 0 and not s.done:

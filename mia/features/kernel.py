@@ -18,7 +18,8 @@ DAY_START, DAY_END, BID, ASK, BD_MODE, HAS_BAR, BAR_START = range(7)
 O, H, L, C, V, BIDVOL, ASKVOL = range(7, 14)
 PV, P2V, VOL, NPV, NP2V, NVOL = range(14, 20)
 BAR_INDEX = 20                        # basedata index of the forming bar
-NSLOTS = 21
+LAST = 21                             # the last trade's price
+NSLOTS = 22
 
 # event codes of a block (``mia.features.blocks``): the scanner's kinds, then OTHER (an Event)
 TRADE, QUOTE, DEPTH, BASEDATA, OTHER = 0, 1, 2, 3, 4
@@ -27,7 +28,7 @@ TRADE, QUOTE, DEPTH, BASEDATA, OTHER = 0, 1, 2, 3, 4
 def new_state() -> tuple[np.ndarray, np.ndarray]:
     st = np.zeros(NSLOTS)
     st[DAY_START] = st[DAY_END] = np.nan
-    st[BID] = st[ASK] = np.nan
+    st[BID] = st[ASK] = st[LAST] = np.nan
     return st, np.zeros((2, 21))
 
 
@@ -68,6 +69,7 @@ def step(k, tt, a, b, c, st, depth):
                 st[ASKVOL] += b
             else:
                 st[BIDVOL] += b
+        st[LAST] = a
     return True
 
 
@@ -84,11 +86,12 @@ def set_bar(st, o, h, l, c, v, bidvol, askvol):
 
 
 @nb.njit(cache=True)
-def advance(t, code, x, i, n, st, depth):
+def advance(t, code, x, i, n, st, depth, lo=-np.inf, hi=np.inf):
     """Apply events ``i..n-1`` while they are bulk events this kernel may take; return the index
     of the first one left to Python (``n`` when all were taken): any other type, a trading-day
     change, a chart-3 basedata line that is not a rewrite of the forming bar, or what ``step``
-    refuses. ``x[j]`` holds the event's columns (``jsonscan``): trade (px, vol, buy), quote
+    refuses, or a trade at or outside (``lo``, ``hi``): a price a caller must see (a backtest's
+    stops, targets and limits). ``x[j]`` holds the event's columns (``jsonscan``): trade (px, vol, buy), quote
     (bid, ask), depth (side, lvl, size), basedata (chart, i, o, h, l, c, v, bidvol, askvol)."""
     day_start, day_end = st[DAY_START], st[DAY_END]
     while i < n:
@@ -101,7 +104,8 @@ def advance(t, code, x, i, n, st, depth):
                 if st[BD_MODE] == 0.0 or st[HAS_BAR] == 0.0 or x[i, 1] != st[BAR_INDEX]:
                     return i
                 set_bar(st, x[i, 2], x[i, 3], x[i, 4], x[i, 5], x[i, 6], x[i, 7], x[i, 8])
-        elif k == OTHER or not step(k, tt, x[i, 0], x[i, 1], x[i, 2], st, depth):
+        elif k == OTHER or (k == TRADE and not lo < x[i, 0] < hi) or \
+                not step(k, tt, x[i, 0], x[i, 1], x[i, 2], st, depth):
             return i
         i += 1
     return n

@@ -165,7 +165,7 @@ def replay(paths: list[str | Path], date_from: date | None = None, date_to: date
     counter = [0]
     stream = _merged(days, zones, bad, counter if progress else None)
     if progress:
-        stream = _with_progress(stream, days, counter)
+        stream = with_progress(stream, days, counter)
     return stream
 
 
@@ -212,8 +212,9 @@ def merge(streams: list[Iterator[Event]]) -> Iterator[Event]:
         yield from heap[0][3]
 
 
-def _with_progress(stream: Iterator[Event], days: dict[str, list[Path]], counter: list[int]) -> Iterator[Event]:
-    """Pass ``stream`` through with a rich progress bar of bytes read (on stderr, transient)."""
+def with_progress(stream: Iterator, days: dict[str, list[Path]], counter: list[int], every: int = 0x10000) -> Iterator:
+    """Pass ``stream`` through with a rich progress bar of bytes read (``counter[0]``, of the
+    files of ``days``), redrawn every ``every`` items (on stderr, transient)."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
     total = sum(p.stat().st_size for files in days.values() for p in files if p.exists())
@@ -223,7 +224,7 @@ def _with_progress(stream: Iterator[Event], days: dict[str, list[Path]], counter
         n = 0
         for ev in stream:
             n += 1
-            if n & 0xFFFF == 0:
+            if n % every == 0:
                 bar.update(task, completed=counter[0])
             yield ev
         bar.update(task, completed=counter[0])
