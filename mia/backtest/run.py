@@ -148,6 +148,9 @@ class Backtest:
         return in_hours(t, h.start_min, h.end_min, h.zone)
 
     def finish(self) -> BacktestResult:
+        """The data ended: the last bar closes and is decided, then any position is flattened."""
+        if self.features is not None and self.features.flush():
+            self.on_bar(self.features.row_time, self.features.row)
         if self.broker.position and self.last_price == self.last_price:
             self.flatten(self.result.decisions[-1].t if self.result.decisions else 0.0, self.last_price)
         self.result.days.discard(None)

@@ -58,8 +58,9 @@ def _is_paths(source) -> bool:
 def compute_features(source, instrument: str = "ES", config: FeatureConfig | None = None, *,
                      bad: BadLines | None = None, date_from: date | None = None, date_to: date | None = None,
                      zones: dict | None = None) -> FeatureFrame:
-    """Every row the streaming engine emits over ``source``: an iterable of events, or a day
-    folder / JSONL file / list of them (then ``bad``, ``date_from``, ``date_to``, ``zones`` as
+    """Every row the streaming engine emits over ``source``, the bar still forming at the end
+    included (``FeatureEngine.flush``): an iterable of events, or a day folder / JSONL file /
+    list of them (then ``bad``, ``date_from``, ``date_to``, ``zones`` as
     for ``replay``)."""
     eng = FeatureEngine(instrument, config)
     times: list[float] = []
@@ -77,6 +78,8 @@ def compute_features(source, instrument: str = "ES", config: FeatureConfig | Non
         for ev in source:
             if eng.update(ev):
                 on_row(eng)
+    if eng.flush():
+        on_row(eng)
     return _frame(times, rows)
 
 

@@ -29,6 +29,7 @@ from mia.features.kernel import (ASK, ASKVOL, BAR_INDEX, BAR_START, BD_MODE, BID
                                  HAS_BAR, NP2V, NPV, NVOL, P2V, PV, QUOTE, TRADE, VOL, C, H, L, O, V, new_state, set_bar,
                                  step)
 from mia.features.studies import Indexed, WilderAtr
+from mia.market.bars import SC_SLACK
 
 NAN = math.nan
 COL = {f.name: i for i, f in enumerate(catalog.FEATURES)}
@@ -82,6 +83,11 @@ class FeatureEngine:
             emitted = True                     # never twice: after a day roll no bar is forming
         return emitted
 
+    def flush(self) -> bool:
+        """The data ended: close the forming bar as it stands (True: ``row`` holds it). Batch and
+        backtests call this at the end of their data; a live feed never does."""
+        return self._close() if self.st[HAS_BAR] else False
+
     def _roll(self, t: float) -> bool:
         """``t`` left the cached trading day: a later day closes the forming bar in the old session."""
         day, start, end = day_bounds(t)
@@ -113,8 +119,8 @@ class FeatureEngine:
                 return False                           # a late rewrite of an older bar
             emitted = self._close()
             has = False
-        if not has:
-            st[BAR_START] = math.floor(ev.t / 60.0) * 60.0
+        if not has:                                    # 09:31 may be stamped 09:30:59.96
+            st[BAR_START] = math.floor((ev.t + SC_SLACK) / 60.0) * 60.0
         st[HAS_BAR] = 1.0
         set_bar(st, float(f["o"]), float(f["h"]), float(f["l"]), float(f["c"]), float(f["v"]),
                 _number(f.get("bidvol")), _number(f.get("askvol")))

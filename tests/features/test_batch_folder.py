@@ -35,6 +35,9 @@ def streamed(folder):
         if eng.update(e):
             rows.append(eng.row.copy())
             times.append(eng.row_time)
+    if eng.flush():                                  # the end of the data closes the last bar
+        rows.append(eng.row.copy())
+        times.append(eng.row_time)
     return np.array(times), np.array(rows).reshape(len(rows), len(catalog.FEATURES))
 
 
@@ -87,7 +90,7 @@ def test_simulated_session_folder_equals_streaming(tmp_path_factory, seed, minut
     simulate(SimConfig(day=dt.date(2025, 11, 20), seed=seed, minutes=minutes), folder)
     assert_same_events(folder)
     frame = assert_same_features(folder)
-    assert len(frame.times) == minutes - 1          # the last bar is still forming
+    assert len(frame.times) == minutes              # the last bar closed by the end of the data
     assert np.all(np.diff(frame.times) == 60.0)
 
 
@@ -100,7 +103,7 @@ def test_unified_only_day_and_two_days(tmp_path):
     simulate(SimConfig(day=dt.date(2025, 11, 21), seed=4, minutes=4), tmp_path / "b")
     assert_same_events(tmp_path)
     frame = assert_same_features(tmp_path)
-    assert len(frame.times) == 4 + 3                   # day 1 last bar closes at the roll
+    assert len(frame.times) == 4 + 4                   # day 1 last bar closes at the roll, day 2 at the end
 
 
 # ---- hand-made files with every quirk ------------------------------------------------------------
@@ -173,7 +176,7 @@ def test_quirky_files_read_like_replay(tmp_path):
     assert reasons["invalid_json"] == 2 and reasons["out_of_order"] == 3 and reasons["partial_line"] == 1
     assert reasons["non_numeric_field"] == 2 and reasons["bad_price"] == 1
     frame = assert_same_features(tmp_path)
-    assert len(frame.times) == 2
+    assert len(frame.times) == 3                     # bars 9, 10, and 11 closed by the end of the data
     m = frame.matrix
     # bar 10 = last basedata line of index 10; the book as of its close: minute 0's depth (the
     # basedata file precedes the depth file at equal times; the level-2.5 line, last in its file,
@@ -230,6 +233,6 @@ def test_folder_errors_are_mia_errors_and_dates_filter(tmp_path):
         feature_frame_from_folder(tmp_path)
     trades = [line(t=sc(T0 + 20 * k), px=100.0, vol=1, side="BUY") for k in range(7)]
     write(tmp_path / "d", "chart_3_trade_20251120.jsonl", trades)
-    assert len(feature_frame_from_folder(tmp_path / "d").times) == 2       # minutes 0 and 1 closed
+    assert len(feature_frame_from_folder(tmp_path / "d").times) == 3       # minutes 0, 1 and (at the end) 2
     with pytest.raises(MiaError, match="between --from and --to"):
         feature_frame_from_folder(tmp_path / "d", date_from=dt.date(2025, 11, 21))

@@ -168,14 +168,16 @@ def test_simulated_folder_studies_match_their_bar_and_batch_equals_streaming(tmp
     frame = compute_features(replay([tmp_path]))
     eng = FeatureEngine()
     streamed = [eng.row.copy() for e in replay([tmp_path]) if eng.update(e)]
+    assert eng.flush()                                 # the end of the data closes the last bar
+    streamed.append(eng.row.copy())
     assert np.array_equal(np.array(streamed), frame.matrix, equal_nan=True)
     n = len(frame.times)
-    assert n == 14 and np.all(np.diff(frame.times) == 60.0)
+    assert n == 15 and np.all(np.diff(frame.times) == 60.0)
     m = frame.matrix
     assert m[:, COL["vwap"]].tolist() == _last_per_index(tmp_path / "chart_3_vwap_20251120.jsonl", "v")[:n]
     assert m[:, COL["atr"]].tolist() == _last_per_index(tmp_path / "chart_3_atr_20251120.jsonl", "atr")[:n]
     assert m[:, COL["close"]].tolist() == _last_per_index(tmp_path / "chart_3_basedata_20251120.jsonl", "c")[:n]
-    assert m[0, COL["time_of_day"]] == 570 and m[-1, COL["minutes_since_open"]] == 13
+    assert m[0, COL["time_of_day"]] == 570 and m[-1, COL["minutes_since_open"]] == 14
 
 
 def test_two_simulated_days_roll_the_session(tmp_path):
@@ -186,8 +188,8 @@ def test_two_simulated_days_roll_the_session(tmp_path):
         simulate(SimConfig(day=dt.date(2025, 11, day), seed=day, minutes=5), tmp_path / f"2025-11-{day}")
     frame = compute_features(replay([tmp_path]))
     m, t = frame.matrix, frame.times
-    # day 1's last bar closes when day 2 starts; day 2's last bar is still forming
-    assert len(t) == 9 and t[4] == datetime(2025, 11, 20, 9, 35, tzinfo=NY).timestamp()
+    # day 1's last bar closes when day 2 starts; day 2's when the data ends
+    assert len(t) == 10 and t[4] == datetime(2025, 11, 20, 9, 35, tzinfo=NY).timestamp()
     assert t[5] == datetime(2025, 11, 21, 9, 31, tzinfo=NY).timestamp()
     assert m[5, COL["cum_delta"]] == m[5, COL["delta"]] and m[5, COL["time_of_day"]] == 570
     assert m[4, COL["cum_delta"]] == m[:5, COL["delta"]].sum()

@@ -155,10 +155,24 @@ def test_streaming_equals_batch_on_a_simulated_session(tmp_path_factory, seed):
     for e in replay([tmp_path]):
         if eng.update(e):
             streamed.append(eng.row.copy())
-    assert len(streamed) == len(frame.times) >= 24
+    if eng.flush():
+        streamed.append(eng.row.copy())
+    assert len(streamed) == len(frame.times) >= 25
     assert np.array_equal(np.array(streamed), frame.matrix, equal_nan=True)
     m = frame.matrix
     c = COL
     assert np.all(m[:, c["low"]] <= m[:, c["close"]]) and np.all(m[:, c["close"]] <= m[:, c["high"]])
     assert np.all(np.isfinite(m[:, c["vwap"]])) and np.all(m[:, c["spread"]] >= 1)
     assert np.all(np.abs(m[:, c["close"]] - m[:, c["put_support"]]) < 60)
+
+
+def test_a_bar_stamped_just_before_its_minute_starts_on_its_minute_and_the_end_flushes():
+    # SCDateTime has ~86 ms resolution: bar 2 (09:31) may be stamped 09:30:59.96
+    events = [ev(T0 + 0.02, "basedata", i=1, o=10.0, h=10.0, l=10.0, c=10.0, v=1, bidvol=1, askvol=0),
+              ev(T0 + 59.96, "basedata", i=2, o=11.0, h=11.0, l=11.0, c=11.0, v=1, bidvol=0, askvol=1),
+              tr(T0 + 61, 11.0, 1)]
+    eng = FeatureEngine()
+    times = [eng.row_time for e in events if eng.update(e)]
+    assert times == [T0 + 60]
+    assert eng.flush() and eng.row_time == T0 + 120 and eng.row[COL["close"]] == 11.0
+    assert not eng.flush()                         # nothing is forming any more
