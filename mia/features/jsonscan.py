@@ -42,6 +42,7 @@ REQUIRED = np.array([(1 << K_PX) | (1 << K_VOL), (1 << K_BID) | (1 << K_ASK),
 PRICES = np.array([1 << K_PX, (1 << K_BID) | (1 << K_ASK), 1 << K_PRICE,
                    sum(1 << k for k in (K_O, K_H, K_L, K_C))], np.int64)
 
+_BADCH = np.array([c == 92 or c < 32 or c >= 128 for c in range(256)])
 _POW10 = np.array([10.0 ** k for k in range(23)])
 
 
@@ -57,17 +58,23 @@ def _pack(name: bytes) -> int:
     return v
 
 
-#: a key's bytes packed big-endian into an int (keys of up to 7 bytes), sorted, and their ids
-_PACKED = np.array(sorted(_pack(n) for n in _NAMES.values()), np.int64)
-_PACKED_ID = np.array([next(k for k, n in _NAMES.items() if _pack(n) == v) for v in _PACKED], np.int64)
+#: a key's bytes packed big-endian into an int (keys of up to 6 bytes) -> its id, by a
+#: collision-free table indexed by ``packed % _HASH_M``
+_PACKED_KEYS = {_pack(n): k for k, n in _NAMES.items()}
+_HASH_M = next(m for m in range(len(_PACKED_KEYS), 4096) if len({v % m for v in _PACKED_KEYS}) == len(_PACKED_KEYS))
+_HASH_KEYS = np.full(_HASH_M, -1, np.int64)
+_HASH_IDS = np.full(_HASH_M, K_OTHER, np.int64)
+for _v, _k in _PACKED_KEYS.items():
+    _HASH_KEYS[_v % _HASH_M] = _v
+    _HASH_IDS[_v % _HASH_M] = _k
 
 
 @nb.njit(cache=True, inline="always")
 def _key_id(packed, n, keys, ids):
     if n > 6:
         return K_OTHER
-    j = np.searchsorted(keys, packed)
-    if j < len(keys) and keys[j] == packed:
+    j = packed % _HASH_M
+    if keys[j] == packed:
         return ids[j]
     return K_OTHER
 
@@ -134,7 +141,7 @@ def _number(b, p, e, pow10):
     return p, v, True, exact, is_float
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def _line(b, s, e, kind, fchart, tname, out, j, tabs):
     """Scan one line b[s:e] into out[j] (t, then the kind's columns); return OK, BLANK or SLOW."""
     pow10, keys, ids, colmap, required, prices = tabs
@@ -170,9 +177,11 @@ def _line(b, s, e, kind, fchart, tname, out, j, tabs):
         ks = p + 1
         p = ks
         packed = 0
-        while p < e and b[p] != 34:
+        while p < e:
             c = b[p]
-            if c == 92 or c < 32 or c >= 128:
+            if c == 34:
+                break
+            if _BADCH[c]:
                 return SLOW
             packed = (packed << 8) | c
             p += 1
@@ -197,9 +206,11 @@ def _line(b, s, e, kind, fchart, tname, out, j, tabs):
         if c == 34:                                        # a string
             vs = p + 1
             p = vs
-            while p < e and b[p] != 34:
+            while p < e:
                 c = b[p]
-                if c == 92 or c < 32 or c >= 128:
+                if c == 34:
+                    break
+                if _BADCH[c]:
                     return SLOW
                 p += 1
             if p >= e:
@@ -299,7 +310,7 @@ def scan(b, kind, fchart, tname, tabs):
 
 
 _TYPE_NAMES = (b"trade", b"quote", b"depth", b"basedata")
-_TABS = (_POW10, _PACKED, _PACKED_ID, COLMAP, REQUIRED, PRICES)
+_TABS = (_POW10, _HASH_KEYS, _HASH_IDS, COLMAP, REQUIRED, PRICES)
 
 
 def scan_lines(buf: bytes, kind: int, chart: int = 0):

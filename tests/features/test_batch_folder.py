@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from mia.dsl import catalog
 from mia.features import FeatureEngine, compute_features, feature_frame_from_folder
 from mia.features.blocks import blocks, event_at
+from mia.features import jsonscan
 from mia.features.jsonscan import KIND, OK, SLOW, scan_lines
 from mia.features.kernel import OTHER
 from mia.market.replay import replay
@@ -236,3 +237,34 @@ def test_folder_errors_are_mia_errors_and_dates_filter(tmp_path):
     assert len(feature_frame_from_folder(tmp_path / "d").times) == 3       # minutes 0, 1 and (at the end) 2
     with pytest.raises(MiaError, match="between --from and --to"):
         feature_frame_from_folder(tmp_path / "d", date_from=dt.date(2025, 11, 21))
+
+
+_KEY_NAMES = ["t", "px", "vol", "side", "type", "sym", "chart", "seq", "tt", "p", "pxx", "vo", "side_", "ty", "bidvol",
+              "i", "o", "askvol", "bid", "zz", "tpx", "volx", "lvl", "size", "price"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), extra=st.lists(st.one_of(st.sampled_from(_KEY_NAMES),
+                                                st.text("abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=8)),
+                                      max_size=6))
+def test_scanner_keys_like_the_parser(data, extra):
+    """Any mix of known, near-miss and unknown keys: a line the scanner reads as OK is the event
+    the market parser makes of it; a duplicate known key is never OK."""
+    from mia.market.sierra import BadLine, LineParser
+
+    keys = data.draw(st.permutations(["t", "px", "vol", *extra]))
+    values = {"t": "45981.395834", "px": "6100.25", "vol": "3", "side": '"BUY"', "type": '"trade"', "sym": '"ES"'}
+    body = ",".join(f'"{k}":{values.get(k, "7")}' for k in keys)
+    raw = ("{" + body + "}").encode()
+    out, status, _, _ = scan_lines(raw + b"\n", KIND["trade"], 3)
+    read = {n.decode() for n in jsonscan._NAMES.values()}          # the keys the scanner reads
+    known = [k for k in keys if k in read]
+    # a duplicate known key is for the slow path; anything else here is a plain trade line
+    assert (status[0] == OK) == (len(set(known)) == len(known))
+    if status[0] != OK:
+        return
+    try:
+        ev = LineParser("trade", 3, None).one(raw)
+    except BadLine as e:
+        raise AssertionError(f"scanner OK, parser: {e}") from None
+    assert (out[0, 1], out[0, 2], out[0, 3]) == (float(ev.f["px"]), float(ev.f["vol"]), float(ev.f.get("side") == "BUY"))
