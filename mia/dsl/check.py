@@ -323,12 +323,22 @@ def _trading_hours(text: str, pos: Pos, rep: Reporter) -> TradingHours | None:
     if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2 != 0):
         rep.error(pos, f"trading_hours has an impossible time: '{text}'")
         return None
+    if (h1, m1) == (h2, m2):
+        rep.error(pos, f"trading_hours is empty: '{text}' opens and closes at the same minute")
+        return None
+    if zone in _MACHINE_ZONES:
+        rep.error(pos, f"'{zone}' is this computer's zone, not the market's (use an IANA name like America/New_York)")
+        return None
     try:
         ZoneInfo(zone)
     except (KeyError, ValueError, OSError):
         rep.error(pos, f"unknown time zone '{zone}' (use an IANA name like America/New_York)")
         return None
     return TradingHours(h1 * 60 + m1, h2 * 60 + m2, zone)
+
+
+#: tz database entries that name no market: the machine's setting, or a placeholder
+_MACHINE_ZONES = {"localtime", "Factory", "posixrules"}
 
 
 # ---- the whole rule set ---------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mia.dsl.lines import split_lines
 from mia.errors import MiaError
 
 
@@ -22,6 +23,15 @@ class Pos:
         return f"{self.path}:{self.line}:{self.col}"
 
 
+#: control characters shown as their Unicode control pictures (one column each, so the caret stays put)
+_PICTURES = {c: 0x2400 + c for c in range(32)} | {0x7F: 0x2421}
+
+
+def visible(line: str) -> str:
+    """``line`` with control characters drawn (form feed as U+240C, ...), safe for a terminal."""
+    return line.translate(_PICTURES)
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     pos: Pos
@@ -31,7 +41,7 @@ class Diagnostic:
     def format(self) -> str:
         text = f"{self.pos}: error: {self.message}"
         if self.source_line is not None:
-            line = self.source_line.rstrip("\n").expandtabs(1)
+            line = visible(self.source_line.rstrip("\n").expandtabs(1))
             caret = " " * max(self.pos.col - 1, 0) + "^"
             text += f"\n    {line}\n    {caret}"
         return text
@@ -66,7 +76,7 @@ class Reporter:
         text = self.sources.get(pos.path)
         if text is None:
             return None
-        lines = text.splitlines()
+        lines = split_lines(text)
         if 1 <= pos.line <= len(lines):
             return lines[pos.line - 1]
         return None

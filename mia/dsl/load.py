@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+import yaml.reader
 
 from mia.dsl.errors import Pos, Reporter
+from mia.dsl.lines import line_starts
 
 JsonPath = tuple  # of str | int
 
@@ -29,10 +31,7 @@ class Document:
     keys: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._line_starts = [0]
-        for i, ch in enumerate(self.text):
-            if ch == "\n":
-                self._line_starts.append(i + 1)
+        self._line_starts = line_starts(self.text)
 
     def pos_of_index(self, index: int) -> Pos:
         line = bisect.bisect_right(self._line_starts, index) - 1
@@ -144,10 +143,9 @@ def read_text(path: Path, rep: Reporter) -> str | None:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        before = raw[: exc.start]
-        line = before.count(b"\n") + 1
-        col = exc.start - (before.rfind(b"\n") + 1) + 1
-        rep.error(Pos(name, line, col), "not valid UTF-8 text")
+        before = raw[: exc.start].decode("utf-8")
+        starts = line_starts(before)
+        rep.error(Pos(name, len(starts), len(before) - starts[-1] + 1), "not valid UTF-8 text")
         return None
     rep.sources[name] = text
     return text
@@ -166,6 +164,12 @@ def load_document(path: Path, rep: Reporter) -> Document | None:
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
         rep.error(Pos(name, line, col), f"YAML syntax: {problem}")
+        return None
+    except yaml.reader.ReaderError as exc:
+        doc = Document(name, text, None)
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        rep.error(doc.pos_of_index(exc.position), f"YAML syntax: special character #x{code:04x} "
+                                                  f"(U+{code:04X}) is not allowed in a YAML file")
         return None
     except yaml.YAMLError as exc:
         rep.error(Pos(name, 1, 1), f"YAML syntax: {exc}")
