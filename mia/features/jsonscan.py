@@ -286,9 +286,10 @@ def _line(b, s, e, kind, fchart, tname, out, j, tabs):
     return OK
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, parallel=True)
 def scan(b, kind, fchart, tname, tabs):
-    """All complete lines of ``b`` (must end with a newline): (out[n, 1 + NCOLS], status[n], starts[n], ends[n])."""
+    """All complete lines of ``b`` (must end with a newline): (out[n, 1 + NCOLS], status[n], starts[n], ends[n]).
+    Lines are found first, then scanned in parallel over the cores (each line on its own)."""
     n = 0
     for c in b:
         if c == 10:
@@ -303,9 +304,10 @@ def scan(b, kind, fchart, tname, tabs):
         if b[p] == 10:
             starts[j] = s
             ends[j] = p
-            status[j] = _line(b, s, p, kind, fchart, tname, out, j, tabs)
             s = p + 1
             j += 1
+    for j in nb.prange(n):
+        status[j] = _line(b, starts[j], ends[j], kind, fchart, tname, out, j, tabs)
     return out, status, starts, ends
 
 
