@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import multiprocessing
 import resource
 import sys
 import tempfile
@@ -31,6 +32,9 @@ from mia.features.batch import run_block
 from mia.features.blocks import blocks
 from mia.market.replay import replay
 from mia.market.simulate import SimConfig, simulate
+
+#: child processes are spawned: the scanner's OpenMP threads do not survive a fork (``jsonscan``)
+SPAWN = multiprocessing.get_context("spawn")
 
 
 def baseline(folder: Path) -> int:
@@ -81,7 +85,7 @@ def _rss_after_batch(folder: Path) -> float:
 def peak_rss_mb(folder: Path) -> float:
     """Peak resident memory of a fresh process that ran a batch pass (numba's own allocations,
     which tracemalloc does not see, included; so are the interpreter, numpy and numba)."""
-    with ProcessPoolExecutor(1) as pool:
+    with ProcessPoolExecutor(1, mp_context=SPAWN) as pool:
         return pool.submit(_rss_after_batch, folder).result()
 
 
@@ -100,7 +104,7 @@ def main() -> int:
     small_minutes = max(args.minutes // 6, 1)
     with tempfile.TemporaryDirectory() as tmp:
         big, small = Path(tmp) / "big", Path(tmp) / "small"
-        with ProcessPoolExecutor(1) as pool:
+        with ProcessPoolExecutor(1, mp_context=SPAWN) as pool:
             pool.submit(simulate, SimConfig(day=dt.date(2025, 11, 20), seed=1, minutes=args.minutes, scale=args.scale), big).result()
             pool.submit(simulate, SimConfig(day=dt.date(2025, 11, 20), seed=1, minutes=small_minutes, scale=args.scale), small).result()
         batch(small)                                        # numba kernels: load from cache / compile

@@ -9,6 +9,10 @@ bad lines are judged and tallied by the market layer's own rules.
 Columns per kind (after ``t``, the raw SCDateTime): trade (px, vol, buy 1/0), quote (bid, ask),
 depth (side 0 BID / 1 ASK / -1 other, lvl, size), basedata (chart, i, o, h, l, c, v, bidvol,
 askvol; NaN for a missing bidvol/askvol).
+
+``scan`` runs on all cores (numba ``parallel``; on Linux its OpenMP threads): a process that
+used it must not ``fork`` a child that uses it again (GNU OpenMP aborts such a child); start
+such children with ``spawn``.
 """
 from __future__ import annotations
 
