@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import numba as nb
@@ -28,7 +28,7 @@ import numpy as np
 from mia.features.jsonscan import KIND, NCOLS, OK, SLOW, scan_lines
 from mia.features.kernel import BASEDATA, DEPTH, OTHER, QUOTE, TRADE
 from mia.market.events import Event
-from mia.market.replay import TOLERANCE_S, DataPathError, day_files, with_progress
+from mia.market.replay import TOLERANCE_S, select_days, with_progress
 from mia.market.sctime import sc_to_epoch, zone_for
 from mia.market.sierra import BadLine, BadLines, LineParser, file_kind
 
@@ -265,19 +265,12 @@ class _Source:
         self.t, self.code, self.x = self.t[n:], self.code[n:], self.x[n:]
 
 
-def _day(day: str) -> date:
-    return datetime.strptime(day, "%Y%m%d").date()
-
-
 def blocks(paths: list[str | Path], date_from: date | None = None, date_to: date | None = None,
            zones: dict | None = None, bad: BadLines | None = None, progress: bool = False) -> Iterator[Block]:
     """The events of ``replay(paths, ...)`` as a sequence of blocks (same times, same order);
     ``progress``: a progress bar of bytes read on stderr."""
     bad = bad if bad is not None else BadLines()
-    days = {d: fs for d, fs in day_files(paths).items()
-            if (date_from is None or _day(d) >= date_from) and (date_to is None or _day(d) <= date_to)}
-    if not days:
-        raise DataPathError("error: no day of the data falls between --from and --to")
+    days = select_days(paths, date_from, date_to)
     counter = [0]
     stream = _blocks(days, zones, bad, counter)
     return with_progress(stream, days, counter, every=1) if progress else stream

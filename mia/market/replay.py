@@ -154,14 +154,20 @@ def _day(day: str) -> date:
     return datetime.strptime(day, "%Y%m%d").date()
 
 
-def replay(paths: list[str | Path], date_from: date | None = None, date_to: date | None = None,
-           zones: dict | None = None, bad: BadLines | None = None, progress: bool = False) -> Iterator[Event]:
-    """Every event of the days in ``paths`` (optionally from/to a date), in time order."""
-    bad = bad if bad is not None else BadLines()
+def select_days(paths: list[str | Path], date_from: date | None, date_to: date | None) -> dict[str, list[Path]]:
+    """The files of each day in ``paths`` between ``date_from`` and ``date_to`` (inclusive, either open)."""
     days = {d: fs for d, fs in day_files(paths).items()
             if (date_from is None or _day(d) >= date_from) and (date_to is None or _day(d) <= date_to)}
     if not days:
         raise DataPathError("error: no day of the data falls between --from and --to")
+    return days
+
+
+def replay(paths: list[str | Path], date_from: date | None = None, date_to: date | None = None,
+           zones: dict | None = None, bad: BadLines | None = None, progress: bool = False) -> Iterator[Event]:
+    """Every event of the days in ``paths`` (optionally from/to a date), in time order."""
+    bad = bad if bad is not None else BadLines()
+    days = select_days(paths, date_from, date_to)
     counter = [0]
     stream = _merged(days, zones, bad, counter if progress else None)
     if progress:
