@@ -27,8 +27,8 @@ from mia.dsl.compile import CompiledRules
 from mia.engine.clock import in_hours
 from mia.engine.decide import Decision, Engine
 from mia.engine.risk import RiskGate
-from mia.features.blocks import event_at
-from mia.features.kernel import LAST, OTHER, advance
+from mia.features.batch import drive
+from mia.features.kernel import LAST
 
 _CATALOG_INDEX = {f.name: i for i, f in enumerate(catalog.FEATURES)}
 
@@ -107,27 +107,16 @@ class Backtest:
 
     def on_block(self, block) -> None:
         """Every event of a block, as ``on_event`` one by one would take them."""
-        t, code, x, others = block.t, block.code, block.x, block.others
-        st, depth = self.features.st, self.features.depth
-        n = len(t)
-        i = k = 0
-        lo, hi = self.quiet_band()
-        while True:
-            j = advance(t, code, x, i, n, st, depth, lo, hi)
-            self.result.events += j - i
-            self.last_price = float(st[LAST])
-            if j >= n:
-                return
-            if code[j] == OTHER:
-                ev = others[k]
-                k += 1
-            else:
-                ev = event_at(block, j)
-            self.on_event(ev)
-            lo, hi = self.quiet_band()
-            i = j + 1
+        taken = drive(block, self.features.st, self.features.depth, self.on_event, self.quiet_band)
+        self.result.events += taken          # on_event counts the events it took itself
+
+    def _sync_last_price(self) -> None:
+        """Trades the block kernel took are in the feature engine's book, not seen by ``on_trade``."""
+        if self.features is not None:
+            self.last_price = float(self.features.st[LAST])
 
     def on_bar(self, t: float, row: np.ndarray) -> None:
+        self._sync_last_price()
         x = row[self.cols]
         if self.outcomes is not None:
             out = self.outcomes[self.result.bars]
@@ -151,6 +140,7 @@ class Backtest:
         """The data ended: the last bar closes and is decided, then any position is flattened."""
         if self.features is not None and self.features.flush():
             self.on_bar(self.features.row_time, self.features.row)
+        self._sync_last_price()
         if self.broker.position and self.last_price == self.last_price:
             self.flatten(self.result.decisions[-1].t if self.result.decisions else 0.0, self.last_price)
         self.result.days.discard(None)

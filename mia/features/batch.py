@@ -8,6 +8,7 @@ as streaming the replay, several times faster. Memory: the chunk buffers plus th
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -24,24 +25,42 @@ from mia.market.sierra import BadLines
 COLUMNS = [f.name for f in catalog.FEATURES]
 
 
-def run_block(eng: FeatureEngine, block: Block, on_row) -> int:
-    """Feed one block to ``eng``; ``on_row(eng)`` at every closed bar. Returns the events taken."""
+def _open_band() -> tuple[float, float]:
+    return -math.inf, math.inf
+
+
+def drive(block: Block, st: np.ndarray, depth: np.ndarray, handle, band=_open_band) -> int:
+    """Run ``block`` over a feature engine's state: the bulk kernel takes every row it may (a
+    trade only when priced strictly inside ``band()``, asked again after each handled event),
+    ``handle(event)`` takes the others, in order. Returns the rows the kernel took."""
     t, code, x, others = block.t, block.code, block.x, block.others
     n = len(t)
-    st, depth = eng.st, eng.depth
-    i = k = 0
+    i = k = taken = 0
+    lo, hi = band()
     while True:
-        i = advance(t, code, x, i, n, st, depth)
-        if i >= n:
-            return n
-        if code[i] == OTHER:
+        j = advance(t, code, x, i, n, st, depth, lo, hi)
+        taken += j - i
+        if j >= n:
+            return taken
+        if code[j] == OTHER:
             ev = others[k]
             k += 1
         else:
-            ev = event_at(block, i)
+            ev = event_at(block, j)
+        handle(ev)
+        lo, hi = band()
+        i = j + 1
+
+
+def run_block(eng: FeatureEngine, block: Block, on_row) -> int:
+    """Feed one block to ``eng``; ``on_row(eng)`` at every closed bar. Returns the events taken."""
+
+    def handle(ev) -> None:
         if eng.update(ev):
             on_row(eng)
-        i += 1
+
+    drive(block, eng.st, eng.depth, handle)
+    return len(block.t)
 
 
 def _frame(times: list, rows: list) -> FeatureFrame:
