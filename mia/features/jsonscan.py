@@ -74,7 +74,25 @@ for _v, _k in _PACKED_KEYS.items():
 
 
 @nb.njit(cache=True, inline="always")
+def _string_end(b, p, e):
+    """(q, packed) for a JSON string whose text starts at ``p``: ``q`` the index of its closing
+    quote, -1 when it is unterminated or holds an escape, a control or a non-ASCII byte (the
+    slow path's); ``packed`` its bytes big-endian in an int (meaningful up to 6 bytes)."""
+    packed = 0
+    while p < e:
+        c = b[p]
+        if c == 34:
+            return p, packed
+        if _BADCH[c]:
+            return -1, packed
+        packed = (packed << 8) | c
+        p += 1
+    return -1, packed
+
+
+@nb.njit(cache=True, inline="always")
 def _key_id(packed, n, keys, ids):
+    """The id of an ``n``-byte key packed by ``_string_end`` (K_OTHER: a key not read here)."""
     if n > 6:
         return K_OTHER
     j = packed % _HASH_M
@@ -178,21 +196,11 @@ def _line(b, s, e, kind, fchart, tname, out, j, tabs):
             break
         if b[p] != 34:
             return SLOW
-        ks = p + 1
-        p = ks
-        packed = 0
-        while p < e:
-            c = b[p]
-            if c == 34:
-                break
-            if _BADCH[c]:
-                return SLOW
-            packed = (packed << 8) | c
-            p += 1
-        if p >= e:
+        q, packed = _string_end(b, p + 1, e)
+        if q < 0:
             return SLOW
-        key = _key_id(packed, p - ks, keys, ids)
-        p += 1
+        key = _key_id(packed, q - p - 1, keys, ids)
+        p = q + 1
         while p < e and _ws(b[p]):
             p += 1
         if p >= e or b[p] != 58:
@@ -209,15 +217,8 @@ def _line(b, s, e, kind, fchart, tname, out, j, tabs):
         c = b[p]
         if c == 34:                                        # a string
             vs = p + 1
-            p = vs
-            while p < e:
-                c = b[p]
-                if c == 34:
-                    break
-                if _BADCH[c]:
-                    return SLOW
-                p += 1
-            if p >= e:
+            p, _ = _string_end(b, vs, e)
+            if p < 0:
                 return SLOW
             vn = p - vs
             p += 1
