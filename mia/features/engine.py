@@ -53,7 +53,6 @@ class FeatureEngine:
         self.base = BaseTracker(self.cfg, tick_size)
         # book, forming bar and trade-VWAP sums: shared with the bulk kernel (``kernel.advance``)
         self.st, self.depth = new_state()
-        self._bar_index = None               # basedata index of the forming bar
         self._day = None
         self._handlers = {
             "basedata": self._on_basedata, "trade": self._on_trade, "quote": self._on_quote,
@@ -114,8 +113,8 @@ class FeatureEngine:
             st[HAS_BAR] = 0.0                          # drop any bar built from trades
         i = f["i"]
         has = st[HAS_BAR]
-        if has and self._bar_index != i:
-            if i < self._bar_index:
+        if has and st[BAR_INDEX] != i:
+            if i < st[BAR_INDEX]:
                 return False                           # a late rewrite of an older bar
             emitted = self._close()
             has = False
@@ -124,7 +123,6 @@ class FeatureEngine:
         st[HAS_BAR] = 1.0
         set_bar(st, float(f["o"]), float(f["h"]), float(f["l"]), float(f["c"]), float(f["v"]),
                 _number(f.get("bidvol")), _number(f.get("askvol")))
-        self._bar_index = i
         st[BAR_INDEX] = i
         return emitted
 
@@ -187,7 +185,7 @@ class FeatureEngine:
         """The forming bar closes: fill ``row`` as of now; the engine has no forming bar after it."""
         cfg, tick, r, st = self.cfg, self.tick, self.row, self.st
         st[HAS_BAR] = 0.0
-        index = self._bar_index if st[BD_MODE] else None
+        index = float(st[BAR_INDEX]) if st[BD_MODE] else None
         r.fill(NAN)
         start = float(st[BAR_START])
         t = start + 60.0
