@@ -27,17 +27,22 @@ def _day(text: str | None, flag: str) -> date | None:
 
 
 def run_backtest(compiled: CompiledRules, paths: list[str] | None, date_from: str | None = None,
-                 date_to: str | None = None, progress: bool = False, **broker_kw) -> BacktestResult:
+                 date_to: str | None = None, progress: bool = False, cache=True,
+                 **broker_kw) -> BacktestResult:
     """Backtest ``compiled`` over the day folders ``paths`` (default: the bundled session), read
-    as columnar blocks (``Backtest.on_block``: the same result as replaying event by event)."""
+    as columnar blocks (``Backtest.on_block``: the same result as replaying event by event);
+    ``cache``: True reads unchanged days from the day cache (``features.daycache``) as
+    ``MIA_DAY_CACHE_MB`` sets it, a ``DayCache`` from that one, False/None not at all."""
     from mia.features import FeatureEngine
     from mia.features.blocks import blocks
+    from mia.features.daycache import DayCache
     from mia.market.sierra import BadLines
 
     bad = BadLines()
     bt = Backtest(compiled, FeatureEngine(instrument=compiled.ruleset.instrument), **broker_kw)
     for block in blocks(data_paths(paths), date_from=_day(date_from, "--from"), date_to=_day(date_to, "--to"),
-                        bad=bad, progress=progress):
+                        bad=bad, progress=progress,
+                        cache=DayCache.from_env() if cache is True else cache or None):
         bt.on_block(block)
     result = bt.finish()
     result.bad_lines = bad.by_reason()

@@ -25,6 +25,8 @@ def register(sub) -> None:
     p.add_argument("--commission", type=float, default=2.25, metavar="USD", help="commission per contract per side")
     p.add_argument("--json", action="store_true", help="print summary.json to stdout instead of the table")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-cache", action="store_true",
+                   help="read every day from its JSONL files, not from the day cache")
     p.set_defaults(func=cmd_backtest)
 
     p = sub.add_parser("why", help="explain the decision at a time of a backtest",
@@ -43,7 +45,7 @@ def cmd_backtest(args) -> int:
     compiled = compile_rules(load_rules(args.rules or default_rules_paths()))
     result = run_backtest(compiled, args.data, args.date_from, args.date_to,
                           slippage_ticks=args.slippage, commission_per_contract=args.commission,
-                          progress=not (args.no_progress or args.json))
+                          progress=not (args.no_progress or args.json), cache=not args.no_cache)
     summary = summarize(result.trades, result.decisions, len(result.days))
     summary["events"] = result.events
     summary["bad_lines"] = result.bad_lines

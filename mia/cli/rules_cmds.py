@@ -47,6 +47,8 @@ def register(sub) -> None:
                         "(default: the bundled simulated session)")
     p.add_argument("--csv", metavar="OUT", help="also write the rows to this CSV file")
     p.add_argument("--quiet", action="store_true", help="print only the summary")
+    p.add_argument("--no-cache", action="store_true",
+                   help="read every day from its JSONL files, not from the day cache")
     p.set_defaults(func=cmd_signals)
 
 
@@ -152,15 +154,16 @@ def _read_csv(path: str) -> tuple[list[str], dict[str, np.ndarray], int, list[st
     return times, columns, len(values), problems
 
 
-def _read_jsonl(paths: list[str]) -> tuple[list[str], dict[str, np.ndarray], int, list[str]]:
+def _read_jsonl(paths: list[str], no_cache: bool = False) -> tuple[list[str], dict[str, np.ndarray], int, list[str]]:
     """Sierra Chart day folders -> one feature row per closed bar (New York times)."""
     from mia.backtest.data import data_paths
     from mia.engine.clock import iso
     from mia.features import compute_features
+    from mia.features.daycache import DayCache
     from mia.market.sierra import BadLines
 
     bad = BadLines()
-    frame = compute_features(data_paths(paths), bad=bad)
+    frame = compute_features(data_paths(paths), bad=bad, cache=None if no_cache else DayCache.from_env())
     times = [iso(t)[:16].replace("T", " ") for t in frame.times]
     columns = {name: frame.matrix[:, j] for j, name in enumerate(frame.columns)}
     problems = [f"{reason}: {count} lines" for reason, count in sorted(bad.by_reason().items())]
@@ -178,7 +181,7 @@ def cmd_signals(args) -> int:
         times, columns, n, problems = _read_csv(source)
     else:
         source = ", ".join(paths) or "the simulated session"
-        times, columns, n, problems = _read_jsonl(paths)
+        times, columns, n, problems = _read_jsonl(paths, args.no_cache)
     compiled = compile_rules(rs)
     X = input_matrix(compiled, columns, n, source)
     OUT = compiled.batch(X)

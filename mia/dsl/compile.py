@@ -17,14 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
+from mia.cache import cache_root
 from mia.dsl.codegen import generate
 from mia.dsl.program import Program, build_program
 from mia.dsl.ruleset import RuleSet
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("MIA_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "mia")
-    path = Path(base) / "kernels"
+    path = cache_root() / "kernels"
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -18,6 +18,7 @@ import numpy as np
 from mia.dsl import catalog
 from mia.features.blocks import Block, blocks, event_at
 from mia.features.config import FeatureConfig
+from mia.features.daycache import DayCache
 from mia.features.engine import FeatureEngine, FeatureFrame
 from mia.features.kernel import OTHER, advance
 from mia.market.sierra import BadLines
@@ -76,11 +77,11 @@ def _is_paths(source) -> bool:
 
 def compute_features(source, instrument: str = "ES", config: FeatureConfig | None = None, *,
                      bad: BadLines | None = None, date_from: date | None = None, date_to: date | None = None,
-                     zones: dict | None = None) -> FeatureFrame:
+                     zones: dict | None = None, cache: DayCache | None = None) -> FeatureFrame:
     """Every row the streaming engine emits over ``source``, the bar still forming at the end
     included (``FeatureEngine.flush``): an iterable of events, or a day folder / JSONL file /
-    list of them (then ``bad``, ``date_from``, ``date_to``, ``zones`` as
-    for ``replay``)."""
+    list of them (then ``bad``, ``date_from``, ``date_to``, ``zones`` as for ``replay``, and
+    ``cache`` a ``DayCache`` to read unchanged days from)."""
     eng = FeatureEngine(instrument, config)
     times: list[float] = []
     rows: list[np.ndarray] = []
@@ -91,7 +92,7 @@ def compute_features(source, instrument: str = "ES", config: FeatureConfig | Non
 
     if _is_paths(source):
         paths = [source] if isinstance(source, (str, Path)) else list(source)
-        for block in blocks(paths, date_from, date_to, zones, bad):
+        for block in blocks(paths, date_from, date_to, zones, bad, cache=cache):
             run_block(eng, block, on_row)
     else:
         for ev in source:

@@ -12,8 +12,11 @@ million-line session replays in seconds:
 - files of a day are merged by (time, file position) exactly like ``replay.merge``, and the
   merged times are clamped to the latest time emitted (depth lines carry their bar's start).
 
-A ``Block`` holds ``t``, ``code`` (``kernel.TRADE/QUOTE/DEPTH/OTHER``), ``x`` (the scanned
-columns) and ``others``: the ``Event`` of each OTHER row, in order.
+A ``Block`` holds ``t``, ``code`` (``kernel.TRADE/QUOTE/DEPTH/BASEDATA/OTHER/PASS``), ``x``
+(the scanned columns) and ``others``: the ``Event`` of each OTHER row, in order. A line of a type
+the feature engine has no handler for (nbcv, cumulative_delta, ...) is a PASS row: validated
+and counted like any line, then stepped over by the kernel. ``cache`` (a ``daycache.DayCache``)
+reads an unchanged day's columns back instead of its files.
 """
 from __future__ import annotations
 
@@ -26,7 +29,9 @@ import numba as nb
 import numpy as np
 
 from mia.features.jsonscan import KIND, NCOLS, OK, SLOW, scan_lines
-from mia.features.kernel import BASEDATA, DEPTH, OTHER, QUOTE, TRADE
+from mia.features.daycache import DayCache
+from mia.features.engine import HANDLED_TYPES
+from mia.features.kernel import BASEDATA, DEPTH, OTHER, PASS, QUOTE, TRADE
 from mia.market.events import Event
 from mia.market.replay import TOLERANCE_S, select_days, with_progress
 from mia.market.sctime import sc_to_epoch, zone_for
@@ -266,50 +271,85 @@ class _Source:
 
 
 def blocks(paths: list[str | Path], date_from: date | None = None, date_to: date | None = None,
-           zones: dict | None = None, bad: BadLines | None = None, progress: bool = False) -> Iterator[Block]:
+           zones: dict | None = None, bad: BadLines | None = None, progress: bool = False,
+           cache: DayCache | None = None) -> Iterator[Block]:
     """The events of ``replay(paths, ...)`` as a sequence of blocks (same times, same order);
-    ``progress``: a progress bar of bytes read on stderr."""
+    ``progress``: a progress bar of bytes read on stderr; ``cache``: read unchanged days from
+    (and write them to) a ``DayCache``."""
     bad = bad if bad is not None else BadLines()
     days = select_days(paths, date_from, date_to)
     counter = [0]
-    stream = _blocks(days, zones, bad, counter)
+    stream = _blocks(days, zones, bad, counter, cache)
     return with_progress(stream, days, counter, every=1) if progress else stream
 
 
-def _blocks(days: dict[str, list[Path]], zones, bad: BadLines, counter: list[int]) -> Iterator[Block]:
+def _blocks(days: dict[str, list[Path]], zones, bad: BadLines, counter: list[int],
+            cache: DayCache | None) -> Iterator[Block]:
     clock = -np.inf
     for files in days.values():
-        sources = [_Source(p, zones, bad, counter) for p in files]
-        while True:
-            for s in sources:
-                if len(s.t) == 0 and not s.done:
-                    s.fill()
-            lens = [len(s.t) for s in sources]
-            if not any(lens):
-                break
-            t = np.concatenate([s.t for s in sources])
-            ends = np.cumsum(lens)
-            starts = ends - np.array(lens)
-            more = np.array([not s.done for s in sources])
-            order = np.empty(len(t), np.int64)
-            m, pos = _merge(t, starts, ends, more, order)
-            order = order[:m]
-            code = np.concatenate([s.code for s in sources])[order]
-            x = np.concatenate([s.x for s in sources])[order]
-            src = np.searchsorted(ends, order, side="right")
-            tm = np.maximum.accumulate(t[order])
-            if m:
-                np.maximum(tm, clock, out=tm)
-                clock = float(tm[-1])
-            others = []
-            for j in np.flatnonzero(code == OTHER).tolist():
-                ev = sources[src[j]].ev.pop(int(x[j, 0]))
-                tj = float(tm[j])
-                others.append(ev if ev.t == tj else ev._replace(t=tj))
-            for s, p0, p1 in zip(sources, starts.tolist(), pos.tolist()):
-                s.consume(p1 - p0)
-            if m:
-                yield Block(tm, code, x, others)
+        key = cache.key(files, zones, sorted(HANDLED_TYPES)) if cache is not None else None
+        parts = cache.parts(key, files, bad, counter) if key else None
+        if parts is None:
+            parts = map(_passive, _day_parts(files, zones, bad, counter))
+            if key:
+                parts = cache.writing(key, files, parts, bad)
+        for t, code, x, others in parts:
+            if t[0] < clock:                   # a day that starts before the last one ended
+                t = np.maximum(t, clock)
+                evt = t[code == OTHER].tolist()
+                others = [e if e.t == tt else e._replace(t=tt) for e, tt in zip(others, evt)]
+            clock = float(t[-1])
+            yield Block(t, code, x, others)
+
+
+def _passive(part: tuple) -> tuple:
+    """OTHER rows of types the feature engine has no handler for become PASS rows."""
+    t, code, x, others = part
+    kept = []
+    rows = np.flatnonzero(code == OTHER)
+    if len(rows):
+        for j, ev in zip(rows.tolist(), others):
+            if ev.type in HANDLED_TYPES:
+                kept.append(ev)
+            else:
+                code[j] = PASS
+    return t, code, x, kept
+
+
+def _day_parts(files: list[Path], zones, bad: BadLines, counter: list[int]) -> Iterator[tuple]:
+    """One day's files merged: (t, code, x, others) per round, times clamped within the day."""
+    clock = -np.inf
+    sources = [_Source(p, zones, bad, counter) for p in files]
+    while True:
+        for s in sources:
+            if len(s.t) == 0 and not s.done:
+                s.fill()
+        lens = [len(s.t) for s in sources]
+        if not any(lens):
+            return
+        t = np.concatenate([s.t for s in sources])
+        ends = np.cumsum(lens)
+        starts = ends - np.array(lens)
+        more = np.array([not s.done for s in sources])
+        order = np.empty(len(t), np.int64)
+        m, pos = _merge(t, starts, ends, more, order)
+        order = order[:m]
+        code = np.concatenate([s.code for s in sources])[order]
+        x = np.concatenate([s.x for s in sources])[order]
+        src = np.searchsorted(ends, order, side="right")
+        tm = np.maximum.accumulate(t[order])
+        if m:
+            np.maximum(tm, clock, out=tm)
+            clock = float(tm[-1])
+        others = []
+        for j in np.flatnonzero(code == OTHER).tolist():
+            ev = sources[src[j]].ev.pop(int(x[j, 0]))
+            tj = float(tm[j])
+            others.append(ev if ev.t == tj else ev._replace(t=tj))
+        for s, p0, p1 in zip(sources, starts.tolist(), pos.tolist()):
+            s.consume(p1 - p0)
+        if m:
+            yield tm, code, x, others
 
 
 def event_at(block: Block, i: int) -> Event:
@@ -322,6 +362,8 @@ def event_at(block: Block, i: int) -> Event:
     if c == DEPTH:
         side = {0.0: "BID", 1.0: "ASK"}.get(float(x[0]), "")
         return Event(t, "depth", 3, "", {"side": side, "lvl": float(x[1]), "price": 1.0, "size": float(x[2])})
+    if c == PASS:                          # a type the feature engine ignores: only its time matters
+        return Event(t, "pass", 0, "", {})
     if c == BASEDATA:
         i = float(x[1])
         f = {"i": int(i) if i.is_integer() else i, "o": float(x[2]), "h": float(x[3]), "l": float(x[4]),

@@ -42,6 +42,14 @@ class FeatureFrame:
     matrix: np.ndarray
 
 
+#: event type -> its handler; events of any other type (nbcv, cumulative_delta, pvwap, ...) only
+#: roll the trading day, so the batch path steps over them in the kernel (``kernel.PASS``)
+_HANDLERS = {"basedata": "_on_basedata", "trade": "_on_trade", "quote": "_on_quote", "depth": "_on_depth",
+             "vwap": "_on_vwap", "vva": "_on_vva", "atr": "_on_atr", "vix": "_on_vix",
+             "menthorq_level": "_on_level"}
+HANDLED_TYPES = frozenset(_HANDLERS)
+
+
 class FeatureEngine:
     def __init__(self, instrument: str = "ES", config: FeatureConfig | None = None, tick_size: float = 0.25):
         self.cfg = config or FeatureConfig()
@@ -54,11 +62,7 @@ class FeatureEngine:
         # book, forming bar and trade-VWAP sums: shared with the bulk kernel (``kernel.advance``)
         self.st, self.depth = new_state()
         self._day = None
-        self._handlers = {
-            "basedata": self._on_basedata, "trade": self._on_trade, "quote": self._on_quote,
-            "depth": self._on_depth, "vwap": self._on_vwap, "vva": self._on_vva, "atr": self._on_atr,
-            "vix": self._on_vix, "menthorq_level": self._on_level,
-        }
+        self._handlers = {typ: getattr(self, name) for typ, name in _HANDLERS.items()}
         self._new_session()
         self.vix = NAN
         self._vix_chart8 = False

@@ -22,7 +22,9 @@ LAST = 21                             # the last trade's price
 NSLOTS = 22
 
 # event codes of a block (``mia.features.blocks``): the scanner's kinds, then OTHER (an Event)
-TRADE, QUOTE, DEPTH, BASEDATA, OTHER = 0, 1, 2, 3, 4
+# and PASS (a line of a type the feature engine has no handler for: it only counts, and rolls
+# the trading day like any event)
+TRADE, QUOTE, DEPTH, BASEDATA, OTHER, PASS = 0, 1, 2, 3, 4, 5
 
 
 def new_state() -> tuple[np.ndarray, np.ndarray]:
@@ -89,7 +91,7 @@ def set_bar(st, o, h, l, c, v, bidvol, askvol):
 def advance(t, code, x, i, n, st, depth, lo=-np.inf, hi=np.inf):
     """Apply events ``i..n-1`` while they are bulk events this kernel may take; return the index
     of the first one left to Python (``n`` when all were taken): any other type, a trading-day
-    change, a chart-3 basedata line that is not a rewrite of the forming bar, or what ``step``
+    change (for any row, PASS rows included), a chart-3 basedata line that is not a rewrite of the forming bar, or what ``step``
     refuses, or a trade at or outside (``lo``, ``hi``): a price a caller must see (a backtest's
     stops, targets and limits). ``x[j]`` holds the event's columns (``jsonscan``): trade (px, vol, buy), quote
     (bid, ask), depth (side, lvl, size), basedata (chart, i, o, h, l, c, v, bidvol, askvol)."""
@@ -99,6 +101,9 @@ def advance(t, code, x, i, n, st, depth, lo=-np.inf, hi=np.inf):
         if not (day_start <= tt < day_end):
             return i
         k = code[i]
+        if k == PASS:
+            i += 1
+            continue
         if k == BASEDATA:
             if x[i, 0] == 3.0:                 # other charts' bars are not the engine's
                 if st[BD_MODE] == 0.0 or st[HAS_BAR] == 0.0 or x[i, 1] != st[BAR_INDEX]:

@@ -61,3 +61,23 @@ def test_why_explains_a_bar(session, tmp_path, capsys):
 def test_why_errors_are_clear(tmp_path, capsys):
     assert main(["why", "10:31", "--run", str(tmp_path)]) == 1
     assert "no decisions.jsonl" in capsys.readouterr().err
+
+
+def test_day_cache_rerun_equals_no_cache(session, tmp_path, capsys, monkeypatch):
+    """The first run writes the day cache, the second reads it, --no-cache reads the JSONL: one result."""
+    monkeypatch.setenv("MIA_CACHE_DIR", str(tmp_path / "cache"))
+    outs = [tmp_path / n for n in ("first", "rerun", "bare")]
+    assert run(session, outs[0]) == 0
+    entries = list((tmp_path / "cache" / "days").iterdir())
+    assert len(entries) == 1 and (entries[0] / "meta.json").exists()
+    assert run(session, outs[1]) == 0
+    assert run(session, outs[2], "--no-cache") == 0
+    for name in ("trades.csv", "decisions.jsonl", "summary.json"):
+        texts = {(o / name).read_bytes() for o in outs}
+        assert len(texts) == 1, name
+    assert sum(json.loads((outs[1] / "summary.json").read_text())["bad_lines"].values()) == 2   # from the cache
+    monkeypatch.setenv("MIA_DAY_CACHE_MB", "lots")
+    capsys.readouterr()
+    assert run(session, tmp_path / "x") == 1
+    err = capsys.readouterr().err
+    assert "MIA_DAY_CACHE_MB='lots': error" in err and "Traceback" not in err

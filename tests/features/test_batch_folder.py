@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from mia.dsl import catalog
 from mia.features import FeatureEngine, compute_features, feature_frame_from_folder
 from mia.features.blocks import blocks, event_at
+from mia.features.engine import HANDLED_TYPES
 from mia.features import jsonscan
 from mia.features.jsonscan import KIND, OK, SLOW, scan_lines
 from mia.features.kernel import OTHER
@@ -55,6 +56,9 @@ def assert_same_events(folder):
             got.append(ev)
     assert len(got) == len(ref)
     for g, r in zip(got, ref):
+        if g.type == "pass":                         # a type the engine ignores: only its time is kept
+            assert g.t == r.t and r.type not in HANDLED_TYPES
+            continue
         assert (g.t, g.type) == (r.t, r.type)
         for key, val in g.f.items():
             if key in ("px", "vol", "bid", "ask", "lvl", "size"):

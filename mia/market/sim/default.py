@@ -13,14 +13,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from mia.cache import cache_root
 from mia.market.sim.session import SIM_VERSION, SimConfig, SimulateError, simulate
 
 DEFAULT_CONFIG = SimConfig(day=dt.date(2025, 11, 20), seed=1, minutes=90, unified=True)
-
-
-def cache_root() -> Path:
-    env = os.environ.get("MIA_CACHE_DIR")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "mia"
 
 
 def default_session_dir(cfg: SimConfig = DEFAULT_CONFIG) -> Path:

@@ -1,0 +1,154 @@
+"""The day cache (``features.daycache``): a day read back from its entry is the day read from its
+files (same blocks, times, events, bad-line counts), and an entry is never used for files that
+changed, never written for a day being written, and a damaged entry is ignored."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import numpy as np
+import orjson
+import pytest
+
+from mia.errors import MiaError
+from mia.features.blocks import blocks
+from mia.features.daycache import DayCache
+from mia.market.sierra import BadLines
+from mia.market.simulate import SimConfig, simulate
+
+
+def read(paths, cache):
+    """Every block of ``paths`` concatenated, and the bad lines."""
+    bad = BadLines()
+    bl = list(blocks(paths, bad=bad, cache=cache))
+    t = np.concatenate([b.t for b in bl])
+    code = np.concatenate([b.code for b in bl])
+    x = np.concatenate([b.x for b in bl])
+    others = [e for b in bl for e in b.others]
+    return t, code, x, others, dict(bad.counts)
+
+
+def assert_same(a, b):
+    ta, ca, xa, oa, ba = a
+    tb, cb, xb, ob, bb = b
+    assert np.array_equal(ta, tb)
+    assert np.array_equal(ca, cb)
+    # OTHER / PASS rows' columns carry a read-time id, not data: compare the rows the kernel reads
+    data = ca < 4
+    assert np.array_equal(xa[data], xb[data], equal_nan=True)
+    assert oa == ob
+    assert ba == bb
+
+
+def entries(cache: DayCache) -> list[str]:
+    return sorted(p.name for p in cache.root.iterdir() if not p.name.startswith(".")) if cache.root.exists() else []
+
+
+@pytest.fixture(scope="module")
+def two_days(tmp_path_factory):
+    root = tmp_path_factory.mktemp("days")
+    for k, day in enumerate((dt.date(2025, 11, 19), dt.date(2025, 11, 20))):
+        simulate(SimConfig(day=day, seed=31 + k, minutes=8), root / f"{day:%Y%m%d}")
+    # bad lines of several kinds, and a trade off the tick grid that float32 cannot hold exactly
+    trades = root / "20251120" / "chart_3_trade_20251120.jsonl"
+    lines = trades.read_bytes().splitlines(keepends=True)
+    first = orjson.loads(lines[5])
+    odd = dict(first, px=6000.1)
+    lines[5:5] = [b"{not json\n", b'{"t": 1, "type": "trade"}\n', orjson.dumps(odd) + b"\n"]
+    trades.write_bytes(b"".join(lines))
+    return root
+
+
+def test_warm_read_equals_cold_read(two_days, tmp_path):
+    cache = DayCache(tmp_path / "c")
+    cold = read([two_days], None)
+    first = read([two_days], cache)
+    assert len(entries(cache)) == 2                    # one entry per day
+    warm = read([two_days], cache)
+    assert_same(cold, first)
+    assert_same(cold, warm)
+    assert cold[4]                                     # the bad lines were counted, and again when warm
+    assert 6000.1 in warm[2][:, 0]                     # restored exactly from the float64 fix-ups
+    assert (cold[1] == 5).any()                        # PASS rows (nbcv, cumulative_delta) exist
+
+
+def test_a_changed_file_is_a_miss(two_days, tmp_path):
+    cache = DayCache(tmp_path / "c")
+    day = tmp_path / "20251120"
+    day.mkdir()
+    for p in (two_days / "20251120").iterdir():
+        (day / p.name).write_bytes(p.read_bytes())
+    read([day], cache)
+    (key,) = entries(cache)
+    quotes = day / "chart_3_quote_20251120.jsonl"
+    last = orjson.loads(quotes.read_bytes().splitlines()[-1])
+    with open(quotes, "ab") as fh:
+        fh.write(orjson.dumps(dict(last, t=last["t"] + 1e-5, bid=last["bid"] - 0.25)) + b"\n")
+    warm = read([day], cache)
+    assert_same(read([day], None), warm)
+    assert key in entries(cache) and len(entries(cache)) == 2
+
+
+def test_a_day_being_written_is_not_cached(two_days, tmp_path):
+    cache = DayCache(tmp_path / "c")
+    day = tmp_path / "20251120"
+    day.mkdir()
+    for p in (two_days / "20251120").iterdir():
+        (day / p.name).write_bytes(p.read_bytes())
+    with open(day / "chart_3_trade_20251120.jsonl", "ab") as fh:
+        fh.write(b'{"t": 45981.6, "px": 60')            # a half-written last line
+    got = read([day], cache)
+    assert entries(cache) == []
+    assert_same(read([day], None), got)
+
+
+def test_a_damaged_entry_is_ignored(two_days, tmp_path):
+    cache = DayCache(tmp_path / "c")
+    cold = read([two_days], cache)
+    for key in entries(cache):
+        t = cache.root / key / "t"
+        t.write_bytes(t.read_bytes()[:-8])             # one time short
+    assert_same(cold, read([two_days], cache))
+
+
+def test_stopping_early_lands_no_entry(two_days, tmp_path):
+    cache = DayCache(tmp_path / "c")
+    for _ in blocks([two_days / "20251119"], cache=cache):
+        break
+    assert entries(cache) == []
+
+
+def test_a_day_starting_before_the_last_ended_is_clamped_the_same(tmp_path):
+    """Two folders of the same instrument whose days overlap in time: the cross-day clock."""
+    simulate(SimConfig(day=dt.date(2025, 11, 20), seed=5, minutes=4), tmp_path / "20251120")
+    day2 = tmp_path / "20251121"
+    day2.mkdir()
+    for p in (tmp_path / "20251120").iterdir():      # the same lines, filed under the next day
+        (day2 / p.name.replace("20251120", "20251121")).write_bytes(p.read_bytes())
+    cache = DayCache(tmp_path / "c")
+    cold = read([tmp_path / "20251120", day2], None)
+    read([tmp_path / "20251120", day2], cache)
+    assert_same(cold, read([tmp_path / "20251120", day2], cache))
+    assert np.all(np.diff(cold[0]) >= 0)
+
+
+def test_least_recently_used_entries_go_beyond_the_limit(two_days, tmp_path):
+    cache = DayCache(tmp_path / "c")
+    read([two_days / "20251119"], cache)
+    (old,) = entries(cache)
+    past = os.stat(cache.root / old).st_mtime - 100
+    os.utime(cache.root / old, (past, past))
+    size = sum(p.stat().st_size for p in (cache.root / old).iterdir())
+    small = DayCache(tmp_path / "c", limit_mb=1.5 * size / 1e6)
+    read([two_days / "20251120"], small)
+    assert old not in entries(small) and len(entries(small)) == 1
+
+
+def test_environment_setting(monkeypatch):
+    monkeypatch.setenv("MIA_DAY_CACHE_MB", "0")
+    assert DayCache.from_env() is None
+    monkeypatch.setenv("MIA_DAY_CACHE_MB", "512")
+    assert DayCache.from_env().limit == 512e6
+    monkeypatch.setenv("MIA_DAY_CACHE_MB", "lots")
+    with pytest.raises(MiaError, match="MIA_DAY_CACHE_MB='lots': error"):
+        DayCache.from_env()
