@@ -7,8 +7,8 @@ million-line session replays in seconds:
 - trade / quote / depth / basedata files are scanned by numba (``jsonscan``); every other line, and every
   line the scanner does not vouch for, goes through ``LineParser.batch`` and is kept as an
   ``Event`` (bad lines are tallied there, by the market layer's rules);
-- times: SCDateTime -> UTC epoch with the parser's per-hour zone offsets; per file, a step back
-  of at most ``TOLERANCE_S`` is clamped and a bigger one is an ``out_of_order`` bad line;
+- times: SCDateTime -> UTC epoch with the parser's per-hour zone offsets; per file the order rule
+  of ``replay.StreamOrder`` (scanned files: ``_clamp``, the same rule over arrays);
 - files of a day are merged by (time, file position) exactly like ``replay.merge``, and the
   merged times are clamped to the latest time emitted (depth lines carry their bar's start).
 
@@ -33,7 +33,7 @@ from mia.features.daycache import DayCache
 from mia.features.engine import HANDLED_TYPES
 from mia.features.kernel import BASEDATA, DEPTH, OTHER, PASS, QUOTE, TRADE
 from mia.market.events import Event
-from mia.market.replay import TOLERANCE_S, select_days, with_progress
+from mia.market.replay import JUMP_S, TOLERANCE_S, StreamOrder, select_days, with_progress
 from mia.market.sctime import sc_to_epoch, zone_for
 from mia.market.sierra import BadLine, BadLines, LineParser, file_kind
 
@@ -56,19 +56,31 @@ _EMPTY_X = np.empty((0, NCOLS))
 
 
 @nb.njit(cache=True)
-def _clamp(t, prev, tol):
-    """Per-file order check: keep[j] False for a line more than ``tol`` before the latest kept
-    time; a smaller step back is clamped to it. Returns (keep, latest)."""
+def _clamp(t, prev, tol, jump):
+    """``replay.StreamOrder`` over the rows of a per-chart file: keep[j] False for a line more
+    than ``tol`` before the latest kept time (a smaller step back is clamped to it), or for a
+    line more than ``jump`` ahead that the next line contradicts. Returns (keep, latest, held):
+    ``held`` the last row when it still waits for the next line, else -1."""
     keep = np.ones(len(t), np.bool_)
+    held = -1
     for j in range(len(t)):
         tj = t[j]
+        if held >= 0:
+            if tj < t[held] - tol:
+                keep[held] = False
+            else:
+                prev = t[held]
+            held = -1
         if tj >= prev:
+            if tj > prev + jump and prev > -1e300:
+                held = j
+                continue
             prev = tj
         elif tj < prev - tol:
             keep[j] = False
         else:
             t[j] = prev
-    return keep, prev
+    return keep, prev, held
 
 
 @nb.njit(cache=True)
@@ -104,8 +116,9 @@ class _Source:
         self.kind = KIND.get(self.typ) if self.typ is not None else None
         self.zone = zone_for(self.typ, zones) if self.typ is not None else None
         self.counts = bad.counts
-        self.prev = -1e300                     # per-chart file: latest kept time
-        self.last: dict = {}                   # unified file: latest time per (chart, type)
+        self.prev = -1e300                     # scanned file: latest kept time
+        self.carry = None                      # scanned file: a row waiting for the next line
+        self.order = StreamOrder((self.chart, self.typ) if self.typ is not None else None)   # parsed files
         self.rest = b""
         self.done = False
         self.t, self.code, self.x, self.ev = _EMPTY_T, _EMPTY_C, _EMPTY_X, {}
@@ -144,69 +157,75 @@ class _Source:
         if self.fh is not None:
             self.fh.close()
         rest, self.rest = self.rest, b""
-        if not (tail and rest.strip()):
-            return
-        try:                                   # a last line without its newline: a file being written
-            ev = self.parser.one(rest)
-        except BadLine:
-            self._bad("partial_line")
-            return
-        if self.typ is not None:           # read_file keeps the latest time under (chart, type) of the name
-            prev = self.prev if (ev.chart, ev.type) == (self.chart, self.typ) and self.typ != "depth" else None
+        events = []
+        if tail and rest.strip():
+            try:                               # a last line without its newline: a file being written
+                events = [self.parser.one(rest)]
+            except BadLine:
+                self._bad("partial_line")
+        if self.kind is None:
+            events = self.order.judge(events, self._bad) + self.order.flush()
+            self._append_events(events)
         else:
-            prev = self.last.get((ev.chart, ev.type))
-        if ev.type != "depth" and prev is not None and ev.t < prev:
-            if ev.t < prev - TOLERANCE_S:
-                self._bad("out_of_order")
-                return
-            ev = ev._replace(t=prev)
-        self._append(np.array([ev.t]), np.array([OTHER], np.int8), np.zeros((1, NCOLS)), [ev])
+            n = len(events)
+            self._order_rows(np.array([e.t for e in events], dtype=np.float64), np.full(n, OTHER, np.int8),
+                             np.zeros((n, NCOLS)), events, final=True)
 
     def _add(self, buf: bytes) -> None:
-        if self.kind is None:
-            events = self.parser.batch(buf.split(b"\n")[:-1], self._bad)
-            if self.typ is None:
-                events = self._unified_order(events)
-                n = len(events)
-                self._append(np.array([e.t for e in events], dtype=np.float64), np.full(n, OTHER, np.int8),
-                             np.zeros((n, NCOLS)), events)
-                return
-            t = np.array([e.t for e in events], dtype=np.float64)
-            code = np.full(len(events), OTHER, np.int8)
-            x = np.zeros((len(events), NCOLS))
+        if self.kind is None:                  # parsed files: the market layer's own order rule
+            self._append_events(self.order.judge(self.parser.batch(buf.split(b"\n")[:-1], self._bad), self._bad))
+            return
+        out, status, starts, ends = scan_lines(buf, self.kind, self.chart or 0)
+        ok = status == OK
+        slow = np.flatnonzero(status == SLOW)
+        events = []
+        if len(slow):
+            pos = []
+            for j in slow.tolist():
+                got = self.parser.batch([buf[starts[j]:ends[j]]], self._bad)
+                if got:
+                    events.append(got[0])
+                    pos.append(j)
+            keep = ok.copy()
+            keep[pos] = True
+            rows = np.flatnonzero(keep)
+            t = np.empty(len(rows))
+            code = np.full(len(rows), self.kind, np.int8)
+            x = out[rows, 1:].copy()
+            is_ev = ~ok[rows]
+            good = ~is_ev
+            t[good] = self._epoch(out[rows[good], 0])
+            t[is_ev] = [e.t for e in events]
+            code[is_ev] = OTHER
         else:
-            out, status, starts, ends = scan_lines(buf, self.kind, self.chart or 0)
-            ok = status == OK
-            slow = np.flatnonzero(status == SLOW)
-            events = []
-            if len(slow):
-                pos = []
-                for j in slow.tolist():
-                    got = self.parser.batch([buf[starts[j]:ends[j]]], self._bad)
-                    if got:
-                        events.append(got[0])
-                        pos.append(j)
-                keep = ok.copy()
-                keep[pos] = True
-                rows = np.flatnonzero(keep)
-                t = np.empty(len(rows))
-                code = np.full(len(rows), self.kind, np.int8)
-                x = out[rows, 1:].copy()
-                is_ev = ~ok[rows]
-                good = ~is_ev
-                t[good] = self._epoch(out[rows[good], 0])
-                t[is_ev] = [e.t for e in events]
-                code[is_ev] = OTHER
-            else:
-                rows = np.flatnonzero(ok)
-                t = self._epoch(out[rows, 0])
-                code = np.full(len(rows), self.kind, np.int8)
-                x = out[rows, 1:].copy()
+            rows = np.flatnonzero(ok)
+            t = self._epoch(out[rows, 0])
+            code = np.full(len(rows), self.kind, np.int8)
+            x = out[rows, 1:].copy()
+        self._order_rows(t, code, x, events, final=False)
+
+    def _order_rows(self, t, code, x, events, final: bool) -> None:
+        """A scanned file's rows through the order rule (``_clamp``); a row still waiting for
+        the next line is carried to the next call, and kept when the file ends (``final``)."""
         if self.typ != "depth":
-            keep, self.prev = _clamp(t, self.prev, TOLERANCE_S)
+            if self.carry is not None:
+                ct, cc, cx, cev = self.carry
+                self.carry = None
+                t, code, x = np.concatenate([ct, t]), np.concatenate([cc, code]), np.concatenate([cx, x])
+                if cev is not None:
+                    events = [cev, *events]
+            keep, self.prev, held = _clamp(t, self.prev, TOLERANCE_S, JUMP_S)
+            if held >= 0:
+                if final:
+                    self.prev = float(t[held])
+                else:
+                    keep[held] = False
+                    self.carry = (t[held:held + 1].copy(), code[held:held + 1].copy(), x[held:held + 1].copy(),
+                                  events[-1] if code[held] == OTHER else None)
             if not keep.all():
-                dropped = int(len(keep) - keep.sum())
-                self.counts[(self.name, "out_of_order")] += dropped
+                dropped = int(len(keep) - keep.sum()) - (held >= 0 and not final)
+                if dropped:
+                    self.counts[(self.name, "out_of_order")] += dropped
                 ev_keep = keep[code == OTHER]
                 events = [e for e, k in zip(events, ev_keep.tolist()) if k]
                 t, code, x = t[keep], code[keep], x[keep]
@@ -215,23 +234,10 @@ class _Source:
             events = [e if e.t == tt else e._replace(t=tt) for e, tt in zip(events, evt)]
         self._append(t, code, x, events)
 
-    def _unified_order(self, events: list) -> list:
-        """``read_file``'s order check for a unified file: per (chart, type), depth exempt."""
-        out, last = [], self.last
-        for ev in events:
-            if ev.type != "depth":
-                key = (ev.chart, ev.type)
-                prev = last.get(key)
-                t = ev.t
-                if prev is not None and t < prev:
-                    if t < prev - TOLERANCE_S:
-                        self._bad("out_of_order")
-                        continue
-                    ev = ev._replace(t=prev)
-                else:
-                    last[key] = t
-            out.append(ev)
-        return out
+    def _append_events(self, events: list) -> None:
+        n = len(events)
+        self._append(np.array([e.t for e in events], dtype=np.float64), np.full(n, OTHER, np.int8),
+                     np.zeros((n, NCOLS)), events)
 
     def _epoch(self, sc: np.ndarray) -> np.ndarray:
         """SCDateTime -> UTC epoch, exactly as ``LineParser`` (its per-hour offset cache included)."""

@@ -19,6 +19,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from mia.market.sctime import SC_MAX, SC_MIN
+
 TRADE, QUOTE, DEPTH, BASEDATA = 0, 1, 2, 3
 KIND = {"trade": TRADE, "quote": QUOTE, "depth": DEPTH, "basedata": BASEDATA}
 NCOLS = 9
@@ -40,7 +42,7 @@ for _k, _m in _COLS.items():
     for _key, _col in _m.items():
         COLMAP[_k, _key] = _col
 #: per kind: the keys a line must have (bit mask) and the price keys that must be > 0
-REQUIRED = np.array([(1 << K_PX) | (1 << K_VOL), (1 << K_BID) | (1 << K_ASK),
+REQUIRED = np.array([(1 << K_SIDE) | (1 << K_PX) | (1 << K_VOL), (1 << K_BID) | (1 << K_ASK),
                      (1 << K_SIDE) | (1 << K_LVL) | (1 << K_PRICE) | (1 << K_SIZE),
                      sum(1 << k for k in (K_I, K_O, K_H, K_L, K_C, K_V))], np.int64)
 PRICES = np.array([1 << K_PX, (1 << K_BID) | (1 << K_ASK), 1 << K_PRICE,
@@ -238,6 +240,8 @@ def _line(b, s, e, kind, fchart, tname, out, j, tabs):
                         side = 0                           # BID
                     elif c0 == 65 and c1 == 83 and c2 == 75:
                         side = 1                           # ASK
+                elif vn == 4 and b[vs] == 83 and b[vs + 1] == 69 and b[vs + 2] == 76 and b[vs + 3] == 76:
+                    side = 11                              # SELL
             elif key != K_OTHER:
                 return SLOW                                # a string where a number belongs
         elif c == 45 or (48 <= c <= 57):
@@ -282,12 +286,16 @@ def _line(b, s, e, kind, fchart, tname, out, j, tabs):
     if p != e:
         return SLOW
     need = required[kind]
-    if not (positive & (1 << K_T)) or (seen & need) != need or (positive & prices[kind]) != prices[kind]:
+    if not (SC_MIN < out[j, 0] < SC_MAX) or (seen & need) != need or (positive & prices[kind]) != prices[kind]:
         return SLOW
     if kind == TRADE:
+        if not (side == 10 or side == 11) or not out[j, 2] > 0.0:
+            return SLOW                                    # the slow path names what is wrong
         out[j, 3] = 1.0 if side == 10 else 0.0
     elif kind == DEPTH:
-        out[j, 1] = 0.0 if side == 0 else 1.0 if side == 1 else -1.0
+        if not (side == 0 or side == 1) or out[j, 3] < 0.0:
+            return SLOW
+        out[j, 1] = float(side)
     return OK
 
 

@@ -41,7 +41,7 @@ class Event(NamedTuple):
 #: fields each type must carry (numbers unless listed in TEXT_FIELDS); others are kept as given
 REQUIRED: dict[str, tuple[str, ...]] = {
     "basedata": ("i", "o", "h", "l", "c", "v"),
-    "trade": ("px", "vol"),
+    "trade": ("side", "px", "vol"),
     "quote": ("bid", "ask"),
     "depth": ("side", "lvl", "price", "size"),
     "vwap": ("v",),
@@ -56,6 +56,13 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "menthorq_level": ("level_type", "price"),
 }
 TEXT_FIELDS = frozenset({"side", "kind", "level_type", "src", "sym", "type", "study"})
+#: text fields that must be one of a few words
+CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
+    "trade": {"side": ("BUY", "SELL")},
+    "depth": {"side": ("BID", "ASK")},
+}
+#: sizes: a trade's volume must be > 0, a depth level's size >= 0 (0: the level is empty)
+SIZE_FIELDS: dict[str, tuple[str, float]] = {"trade": ("vol", 0.0), "depth": ("size", -1.0)}
 #: fields that are prices: must be finite and > 0
 PRICE_FIELDS: dict[str, tuple[str, ...]] = {
     "basedata": ("o", "h", "l", "c"),

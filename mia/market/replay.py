@@ -10,7 +10,8 @@ Quirks handled: ``depth`` lines carry the bar's start time, so a depth event is 
 the latest time already emitted (it can never move the clock back). In per-chart files a depth
 line's key in the merge is its bar start, so a bar's depth comes out at that bar's start: the
 files hold no better time. A line more than ``TOLERANCE_S`` earlier than the previous line of
-the same (chart, type) in its file is bad (``out_of_order``), a smaller step back is clamped.
+the same (chart, type) in its file is bad (``out_of_order``), a smaller step back is clamped; a
+line far ahead of its file waits for the next one to confirm it (``StreamOrder``).
 Per stream, not per file: in a unified file bar-stamped lines (basedata, studies) trail the
 trades written before them, and are then stamped with the latest time emitted, like depth.
 A last line without its newline (a file being written) is used if whole, else ``partial_line``.
@@ -29,6 +30,8 @@ from mia.market.events import Event
 from mia.market.sierra import BadLine, BadLines, LineParser, file_kind
 
 TOLERANCE_S = 2.0
+#: a line this far ahead of its per-chart file's latest time waits for the next line to confirm it
+JUMP_S = 300.0
 #: bytes per read: big chunks split in one call beat line-by-line iteration
 CHUNK = 1 << 22
 
@@ -67,12 +70,93 @@ def day_files(paths: list[str | Path]) -> dict[str, list[Path]]:
     return {day: (kinds["chart"] or kinds["unified"]) for day, kinds in sorted(found.items())}
 
 
+class StreamOrder:
+    """The order rule for the lines of one file, its state kept from call to call (chunks, polls).
+
+    Per (chart, type) stream: a line more than ``TOLERANCE_S`` earlier than the stream's latest
+    kept time is ``out_of_order`` (skipped), a smaller step back is clamped to that time; depth is
+    exempt. In a per-chart file (one stream, ``stream`` given) a line more than ``JUMP_S`` after
+    the latest kept time waits for the next line: if that one is more than ``TOLERANCE_S`` before
+    it, the jumped line is the bad one (``out_of_order``) and the next is judged against the time
+    before the jump. Without this, one line stamped hours ahead would make the rest of its file
+    out of order. ``flush()`` gives the line still waiting when the file ends (or, live, when the
+    other files' clock has reached it). A file's first line is taken as it is (there is nothing
+    to hold it against), and a unified file interleaves its streams in time order (a held line
+    would move), so there a jump is not held.
+    """
+
+    __slots__ = ("stream", "prev", "held", "last")
+
+    def __init__(self, stream: tuple | None):
+        self.stream = stream
+        self.prev = -1e300
+        self.held: Event | None = None
+        self.last: dict = {}
+
+    def judge(self, events: list[Event], bad) -> list[Event]:
+        """The events of ``events`` (in file order) to emit now; ``bad(reason)`` for each dropped."""
+        if self.stream is None:
+            return self._unified(events, bad)
+        if self.stream[1] == "depth":
+            return events
+        out: list[Event] = []
+        append = out.append
+        prev, held = self.prev, self.held
+        for ev in events:
+            t = ev.t
+            if held is not None:
+                if t < held.t - TOLERANCE_S:
+                    bad("out_of_order")            # the held line jumped ahead of its stream
+                else:
+                    append(held)
+                    prev = held.t
+                held = None
+            if t >= prev:
+                if t > prev + JUMP_S and prev > -1e300:
+                    held = ev
+                    continue
+                prev = t
+            elif t < prev - TOLERANCE_S:
+                bad("out_of_order")
+                continue
+            else:
+                ev = ev._replace(t=prev)
+            append(ev)
+        self.prev, self.held = prev, held
+        return out
+
+    def flush(self) -> list[Event]:
+        held, self.held = self.held, None
+        if held is None:
+            return []
+        self.prev = held.t
+        return [held]
+
+    def _unified(self, events: list[Event], bad) -> list[Event]:
+        out: list[Event] = []
+        last = self.last
+        for ev in events:
+            if ev.type != "depth":
+                key = (ev.chart, ev.type)
+                prev = last.get(key)
+                t = ev.t
+                if prev is not None and t < prev:
+                    if t < prev - TOLERANCE_S:
+                        bad("out_of_order")
+                        continue
+                    ev = ev._replace(t=prev)
+                else:
+                    last[key] = t
+            out.append(ev)
+        return out
+
+
 def read_file(path: Path, zones: dict | None, bad: BadLines, counter: list[int] | None = None) -> Iterator[Event]:
     """The usable events of one file, in file order, bad lines counted; read in big chunks.
 
-    The order check is per (chart, type) stream, so a unified file, where bar-stamped lines
-    (basedata, studies) legitimately trail the trades before them, is judged stream by stream.
-    ``counter[0]`` (if given) grows by the bytes read, for a progress bar.
+    The order check is ``StreamOrder``'s: per (chart, type) stream, so a unified file, where
+    bar-stamped lines (basedata, studies) legitimately trail the trades before them, is judged
+    stream by stream. ``counter[0]`` (if given) grows by the bytes read, for a progress bar.
     """
     chart, typ, _ = file_kind(path)
     name = str(path)
@@ -82,7 +166,7 @@ def read_file(path: Path, zones: dict | None, bad: BadLines, counter: list[int] 
     def on_bad(reason: str) -> None:
         count[(name, reason)] += 1
 
-    last: dict[tuple[int, str], float] = {}
+    order = StreamOrder((chart, typ) if typ is not None else None)
     try:
         fh = open(path, "rb")
     except OSError:
@@ -102,52 +186,13 @@ def read_file(path: Path, zones: dict | None, bad: BadLines, counter: list[int] 
                 counter[0] += len(chunk)
             lines = (rest + chunk if rest else chunk).split(b"\n")
             rest = lines.pop()
-            events = parser.batch(lines, on_bad)
-            if typ == "depth":
-                yield from events
-                continue
-            if typ is not None:                    # one stream per file: a scalar, no dict
-                prev = last.get((chart, typ), -1e300)
-                for ev in events:
-                    t = ev.t
-                    if t >= prev:
-                        prev = t
-                    elif t < prev - TOLERANCE_S:
-                        on_bad("out_of_order")
-                        continue
-                    else:
-                        ev = ev._replace(t=prev)
-                    yield ev
-                last[(chart, typ)] = prev
-                continue
-            for ev in events:
-                if ev.type == "depth":
-                    yield ev
-                    continue
-                key = (ev.chart, ev.type)
-                prev = last.get(key)
-                t = ev.t
-                if prev is not None and t < prev:
-                    if t < prev - TOLERANCE_S:
-                        on_bad("out_of_order")
-                        continue
-                    ev = ev._replace(t=prev)
-                else:
-                    last[key] = t
-                yield ev
+            yield from order.judge(parser.batch(lines, on_bad), on_bad)
     if rest.strip():                      # a last line without its newline: a file being written
         try:
-            ev = parser.one(rest)
+            yield from order.judge([parser.one(rest)], on_bad)
         except BadLine:
             on_bad("partial_line")
-            return
-        prev = last.get((ev.chart, ev.type))
-        if ev.type != "depth" and prev is not None and ev.t < prev:
-            if ev.t < prev - TOLERANCE_S:
-                on_bad("out_of_order")
-                return
-            ev = ev._replace(t=prev)
-        yield ev
+    yield from order.flush()
 
 
 def _day(day: str) -> date:

@@ -17,6 +17,10 @@ SC_EPOCH = datetime(1899, 12, 30)
 #: SCDateTime of 1970-01-01 00:00 (naive): days between 1899-12-30 and the Unix epoch.
 _UNIX_DAYS = (datetime(1970, 1, 1) - SC_EPOCH).days  # 25569
 SECONDS_PER_DAY = 86400.0
+#: the SCDateTimes a line may carry: 1970-01-01 to 2100-01-01 (anything else is a bad time,
+#: not a date to convert)
+SC_MIN = float(_UNIX_DAYS)
+SC_MAX = float((datetime(2100, 1, 1) - SC_EPOCH).days)
 
 #: event type -> zone of its ``t``; "*" is every type not listed.
 DEFAULT_ZONES: dict[str, str] = {"trade": "UTC", "quote": "UTC", "*": "America/New_York"}

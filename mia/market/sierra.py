@@ -1,7 +1,8 @@
 """Sierra Chart JSONL lines -> ``Event``s, and the tally of lines that could not be used.
 
-A bad line (invalid JSON, unknown type, a missing or non-numeric field, a NaN or non-positive
-price, a time too far out of order) raises ``BadLine`` with a short reason; readers count it per
+A bad line (invalid JSON, NaN / Infinity, unknown type, a missing or non-numeric field, a side
+that is not BUY/SELL (trade) or BID/ASK (depth), a trade volume <= 0 or a negative depth size, a
+non-positive price, a time outside 1970-2100 or too far out of order) raises ``BadLine`` with a short reason; readers count it per
 file and reason in ``BadLines`` and go on. Nothing about one line is ever fatal.
 """
 from __future__ import annotations
@@ -14,8 +15,8 @@ from pathlib import Path
 import orjson
 
 from mia.errors import MiaError
-from mia.market.events import PRICE_FIELDS, REQUIRED, TEXT_FIELDS, Event
-from mia.market.sctime import DEFAULT_ZONES, sc_to_epoch, zone_for
+from mia.market.events import CHOICES, PRICE_FIELDS, REQUIRED, SIZE_FIELDS, TEXT_FIELDS, Event
+from mia.market.sctime import DEFAULT_ZONES, SC_MAX, SC_MIN, sc_to_epoch, zone_for
 
 _loads = orjson.loads
 _JSONError = orjson.JSONDecodeError
@@ -76,7 +77,7 @@ def _num(v) -> bool:
 
 def _reason(d: dict, typ: str, t) -> str:
     """Why a line of a known type failed the fast check (the slow, readable path)."""
-    if type(t) not in _NUMSET or not 0 < t < _INF:
+    if type(t) not in _NUMSET or not SC_MIN < t < SC_MAX:
         return "bad_time"
     for key in _NUMERIC[typ]:
         v = d.get(key)
@@ -85,7 +86,20 @@ def _reason(d: dict, typ: str, t) -> str:
     for key in _TEXT[typ]:
         if d.get(key) is None:
             return "missing_field"
+    for key, words in CHOICES.get(typ, {}).items():
+        if d.get(key) not in words:
+            return "bad_side" if key == "side" else "bad_field"
+    if typ in SIZE_FIELDS:
+        key, floor = SIZE_FIELDS[typ]
+        if not floor < d[key] < _INF:
+            return "bad_size"
     return "bad_price"
+
+
+def _json_reason(raw) -> str:
+    """Why orjson refused a line: NaN / Infinity (not JSON, but what some writers emit) or anything else."""
+    text = raw if isinstance(raw, (bytes, bytearray)) else str(raw).encode("utf-8", "replace")
+    return "nan_value" if b"NaN" in text or b"Infinity" in text else "invalid_json"
 
 
 def _vix_ok(d: dict) -> bool:
@@ -95,13 +109,18 @@ def _vix_ok(d: dict) -> bool:
 
 def _compile_check(typ: str):
     """One generated boolean expression per type: every check of a good line in a single call."""
-    conds = ["type(t) in NUM", "0 < t < INF"]
+    conds = ["type(t) in NUM", "T_MIN < t < T_MAX"]
     conds += [f"type(d.get({k!r})) in NUM" for k in _NUMERIC[typ]]
     conds += [f"d.get({k!r}) is not None" for k in _TEXT[typ]]
+    conds += [f"d.get({k!r}) in {words!r}" for k, words in CHOICES.get(typ, {}).items()]
+    if typ in SIZE_FIELDS:
+        key, floor = SIZE_FIELDS[typ]
+        conds.append(f"{floor!r} < d[{key!r}] < INF")
     conds += [f"0 < d[{k!r}] < INF" for k in PRICE_FIELDS.get(typ, ())]
     if typ == "vix":
         conds.append("vix_ok(d)")
-    return eval("lambda d, t: " + " and ".join(conds), {"NUM": _NUMSET, "INF": _INF, "vix_ok": _vix_ok})
+    return eval("lambda d, t: " + " and ".join(conds),
+                {"NUM": _NUMSET, "INF": _INF, "T_MIN": SC_MIN, "T_MAX": SC_MAX, "vix_ok": _vix_ok})
 
 
 _NUMSET = frozenset((int, float))
@@ -144,7 +163,7 @@ class LineParser:
         try:
             d = _loads(raw)
         except _JSONError:
-            raise BadLine("invalid_json") from None
+            raise BadLine(_json_reason(raw)) from None
         if type(d) is not dict:
             raise BadLine("invalid_json")
         typ = d.get("type") or self.file_type
@@ -174,7 +193,7 @@ class LineParser:
                 d = loads(raw)
             except JSONError:
                 if raw.strip():
-                    bad("invalid_json")
+                    bad(_json_reason(raw))
                 continue
             if type(d) is not dict:
                 bad("invalid_json")

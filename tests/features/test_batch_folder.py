@@ -134,16 +134,18 @@ def quirky_folder(folder):
               b"   \t",                                                                # whitespace only
               b"{not json",                                                            # invalid
               b'{"t":%.6f,"px":"100.5","vol":1}' % sc(T0 + 3),                         # string price
-              b'{"t":%.6f,"px":-1,"vol":1}' % sc(T0 + 3),                              # negative price
-              b'{"t":%.6f,"px":100.123456789012345678,"vol":1}' % sc(T0 + 4),          # many digits
-              b'{"t":%.6f,"px":100.75,"vol":1,"vol":5}' % sc(T0 + 5),                  # duplicate key
+              b'{"t":%.6f,"px":-1,"vol":1,"side":"BUY"}' % sc(T0 + 3),                 # negative price
+              b'{"t":%.6f,"px":100.123456789012345678,"vol":1,"side":"BUY"}' % sc(T0 + 4),  # many digits
+              b'{"t":%.6f,"px":100.75,"vol":1,"vol":5,"side":"SELL"}' % sc(T0 + 5),    # duplicate key
               b'{"t":%.6f,"type":"quote","bid":100.5,"ask":100.75}' % sc(T0 + 6),      # another type
-              b'{"t":%.6f,"px":101.0,"vol":1,"side":null}' % sc(T0 + 7),               # null side
+              b'{"t":%.6f,"px":101.0,"vol":1,"side":null}' % sc(T0 + 7),               # null side: missing
+              b'{"t":%.6f,"px":101.0,"vol":1}' % sc(T0 + 7),                           # no side: missing
+              b'{"t":%.6f,"px":101.0,"vol":1,"side":"SELLS"}' % sc(T0 + 7),            # not BUY/SELL
               b'{"t":%.6f,"px":101.25,"vol":1,"side":"BUY"}\r' % sc(T0 + 8),           # CRLF
               b'{"t":%.6f,"px":101.5,"vol":1,"side":"BUY"}' % sc(T0 + 7),              # 1 s back: clamped
               b'{"t":%.6f,"px":101.5,"vol":1,"side":"BUY"}' % sc(T0 - 30),             # far back: bad
               b'{"t":%.6f,"px":01.5,"vol":1}' % sc(T0 + 9),                            # leading zero
-              b'{"t":%.6f,"px":1.5,"vol":-0}' % sc(T0 + 9),                            # -0
+              b'{"t":%.6f,"px":1.5,"vol":-0,"side":"BUY"}' % sc(T0 + 9),               # -0 volume: bad size
               b'{"t":%.6f,"px":99.0,"vol":4,"side":"SELL"}' % sc(T0 + 65)]
     trades += [line(t=sc(T0 + 61 + k), px=100.0 + 0.25 * (k % 5), vol=1 + k % 3, side="BUY" if k % 2 else "SELL")
                for k in range(40)]
@@ -180,6 +182,8 @@ def test_quirky_files_read_like_replay(tmp_path):
     # out of order: T0-30, and T0+61, T0+62 after T0+65 (T0+63, T0+64 are clamped)
     assert reasons["invalid_json"] == 2 and reasons["out_of_order"] == 3 and reasons["partial_line"] == 1
     assert reasons["non_numeric_field"] == 2 and reasons["bad_price"] == 1
+    assert reasons["missing_field"] == 2 and reasons["bad_size"] == 1
+    assert reasons["bad_side"] == 1 + 4 * 8            # SELLS, and every depth line of side NONE
     frame = assert_same_features(tmp_path)
     assert len(frame.times) == 3                     # bars 9, 10, and 11 closed by the end of the data
     m = frame.matrix
@@ -256,7 +260,7 @@ def test_scanner_keys_like_the_parser(data, extra):
     the market parser makes of it; a duplicate known key is never OK."""
     from mia.market.sierra import BadLine, LineParser
 
-    keys = data.draw(st.permutations(["t", "px", "vol", *extra]))
+    keys = data.draw(st.permutations(["t", "side", "px", "vol", *extra]))
     values = {"t": "45981.395834", "px": "6100.25", "vol": "3", "side": '"BUY"', "type": '"trade"', "sym": '"ES"'}
     body = ",".join(f'"{k}":{values.get(k, "7")}' for k in keys)
     raw = ("{" + body + "}").encode()

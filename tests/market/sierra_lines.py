@@ -26,3 +26,8 @@ def trade(t, px, vol=1, side="BUY"):
 def bar(t, i, c):
     return line(t=sc(t, "America/New_York"), sym="ESZ25_FUT_CME", type="basedata", i=i, o=c, h=c, l=c, c=c,
                 v=10, bidvol=4, askvol=6, chart=3)
+
+
+def quote_line(t, bid):
+    return line(t=sc(t, "UTC"), sym="ESZ25_FUT_CME", type="quote", kind="BIDASK", bid=bid, ask=bid + 0.25,
+                bq=1, aq=1, seq=1, chart=3)
