@@ -1,35 +1,72 @@
-"""Follow a Sierra Chart day folder live, as the dumpers append lines.
+"""Follow Sierra Chart JSONL data live, as the dumpers append lines.
 
-``Tail.poll()`` reads whatever complete lines are new in every matching file and returns their
-events (ordered by time within the poll); a half-written last line stays buffered until its
-newline arrives. Each poll also looks for new files, so a new day's files are picked up at
-rotation without a restart. A file that shrank (truncated) or was replaced (another inode) is
-read again from its start; a file that disappeared is forgotten. No event is stamped before
-one already returned (``depth`` lines carry their bar's start: they get the latest time).
-``follow()`` sleeps between polls: no busy loop. Bad lines are counted in ``bad`` as in a replay.
+``Tail(path)`` takes what ``replay`` takes (a day folder, a folder of day folders, a file) and
+``poll()`` returns the events of the complete lines new since the last poll; a half-written line
+waits for its newline. Every poll rescans, so a new day's files or day folder are picked up
+without a restart. Lines are judged as in a replay (``replay.StreamOrder``: out of order by more
+than ``TOLERANCE_S`` in their (chart, type) stream is bad, a smaller step back is clamped, depth
+is exempt, a line far ahead of its per-chart file waits for the next line to confirm it, or
+for the wall clock or the other files to reach its time); a day's
+unified file is read only if the day has no per-chart files. A poll is merged like a replay and
+never stamps an event before one already returned (depth, a lagging file: the latest time). A
+file replaced (new inode) or rewritten (shrunk, or other bytes at its head or just before the
+read offset) is read again from its start; a vanished one is forgotten. A missing folder is
+reported once in ``warnings`` and polled until it appears. ``follow()`` sleeps between polls.
 """
 from __future__ import annotations
 
+import logging
 import os
 import time
-from collections.abc import Iterator
-from functools import partial
-from operator import attrgetter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mia.market.events import Event
+from mia.market.replay import TOLERANCE_S, StreamOrder, merge
 from mia.market.sierra import BadLines, LineParser, file_kind
 
-_time = attrgetter("t")
+log = logging.getLogger(__name__)
+
+#: bytes kept of a file's head and of what lies just before the read offset, to recognise it
+FINGERPRINT = 256
 
 
 @dataclass
 class _Cursor:
     inode: int
+    parser: LineParser
+    #: (chart, type) of a per-chart file (one stream); None for a unified file (stream per line)
+    stream: tuple[int, str] | None
     offset: int = 0
     partial: bytes = b""
-    parser: LineParser | None = None
+    mtime_ns: int = -1
+    head: bytes = b""                  # bytes [0, min(FINGERPRINT, offset))
+    behind: bytes = b""                # bytes [max(0, offset - FINGERPRINT), offset)
+    order: StreamOrder | None = None            # the order rule's state, across polls
+
+    def same_file(self, fh) -> bool:
+        """True when the open file still holds, at the head and just before ``offset``, the
+        bytes already read from it (else it was rewritten in place)."""
+        if self.offset == 0:
+            return True
+        fh.seek(0)
+        if fh.read(len(self.head)) != self.head:
+            return False
+        fh.seek(self.offset - len(self.behind))
+        return fh.read(len(self.behind)) == self.behind
+
+    def advance(self, data: bytes) -> None:
+        self.offset += len(data)
+        if len(self.head) < FINGERPRINT:
+            self.head = (self.head + data)[:FINGERPRINT]
+        self.behind = (self.behind + data)[-FINGERPRINT:]
+
+    def judge(self, events: list[Event], bad: Callable[[str], None]) -> list[Event]:
+        """Replay's order rule (``replay.StreamOrder``), its state kept across polls."""
+        if self.order is None:
+            self.order = StreamOrder(self.stream)
+        return self.order.judge(events, bad)
 
 
 @dataclass
@@ -37,70 +74,157 @@ class Tail:
     folder: Path
     zones: dict | None = None
     bad: BadLines = field(default_factory=BadLines)
-    #: include the unified file as well as per-chart files (off: they hold the same lines)
-    unified: bool = False
+    #: None: a day's unified file is read only when that day has no per-chart files (replay's
+    #: rule); True: read unified files as well as per-chart files; False: never read them
+    unified: bool | None = None
+    #: problems with the folder itself (missing, unreadable), each reported once, oldest first
+    warnings: list[str] = field(default_factory=list)
+    #: the wall clock (UTC epoch seconds): a line far ahead of its file is let through once it is
+    #: not in the future (a quiet market), else it waits for its file's next line
+    now: Callable[[], float] = time.time
 
     def __post_init__(self) -> None:
         self.folder = Path(self.folder)
         self._files: dict[str, _Cursor] = {}
+        self._source: dict[str, str] = {}     # day -> "chart" | "unified", once chosen
         self._clock = float("-inf")
+        self._missing = False
 
-    def _candidates(self) -> list[Path]:
-        out = []
-        try:
-            entries = sorted(self.folder.iterdir())
-        except OSError:
-            return out
-        for p in entries:
+    def _warn(self, message: str) -> None:
+        self.warnings.append(message)
+        log.warning(message)
+
+    def _scan(self) -> dict[str, dict[str, list[Path]]]:
+        """Day -> {"chart": [...], "unified": [...]}, in replay's scan order; never raises."""
+        found: dict[str, dict[str, list[Path]]] = {}
+
+        def add(p: Path) -> None:
             chart, typ, day = file_kind(p)
-            if day is not None and (typ is not None or self.unified):
-                out.append(p)
-        return out
+            if day is not None:
+                found.setdefault(day, {"chart": [], "unified": []})["unified" if typ is None else "chart"].append(p)
+
+        def scan(folder: Path, depth: int) -> None:
+            try:
+                entries = sorted(folder.iterdir())
+            except OSError:
+                return
+            for p in entries:
+                try:
+                    if p.is_dir():
+                        if depth > 0:
+                            scan(p, depth - 1)
+                    elif p.is_file():
+                        add(p)
+                except OSError:
+                    continue
+
+        root = self.folder
+        try:
+            is_file = root.is_file()
+            exists = is_file or root.is_dir()
+        except OSError:
+            is_file = exists = False
+        if not exists:
+            if not self._missing:
+                self._missing = True
+                self._warn(f"{root}: no such folder; still watching for it")
+            return found
+        if self._missing:
+            self._missing = False
+            log.info("%s: the folder appeared", root)
+        if is_file:
+            add(root)
+        else:
+            scan(root, 2)
+        return found
+
+    def _pick(self, day: str, kinds: dict[str, list[Path]]) -> list[Path]:
+        if self.unified is True:
+            return kinds["chart"] + kinds["unified"]
+        if self.unified is False:
+            return kinds["chart"]
+        # sticky: a day read from its unified file stays on it while it exists (per-chart files
+        # created a moment later hold the same lines: switching would give the day twice)
+        if self._source.get(day) == "unified" and kinds["unified"]:
+            src = "unified"
+        else:
+            src = "chart" if kinds["chart"] else "unified"
+        self._source[day] = src
+        return kinds[src]
+
+    def _read(self, path: Path) -> list[Event]:
+        """The judged events of the complete lines new in ``path`` since the last poll."""
+        name = str(path)
+        cur = self._files.get(name)
+        try:
+            st = os.stat(path)
+        except OSError:
+            return []
+        if (cur is not None and cur.inode == st.st_ino and st.st_size == cur.offset
+                and st.st_mtime_ns == cur.mtime_ns):
+            return []                                  # unchanged: not even opened
+        try:
+            with open(path, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                if (cur is None or cur.inode != st.st_ino or st.st_size < cur.offset
+                        or not cur.same_file(fh)):
+                    chart, typ, _ = file_kind(path)
+                    cur = self._files[name] = _Cursor(st.st_ino, LineParser(typ, chart, self.zones),
+                                                      None if typ is None else (chart, typ))
+                cur.mtime_ns = st.st_mtime_ns
+                if st.st_size == cur.offset:
+                    return []
+                fh.seek(cur.offset)
+                data = fh.read()
+        except OSError:
+            return []
+        cur.advance(data)
+        lines = (cur.partial + data).split(b"\n")
+        cur.partial = lines.pop()          # b"" when the data ended with a newline
+
+        def on_bad(reason: str) -> None:
+            self.bad.add(name, reason)
+
+        return cur.judge(cur.parser.batch(lines, on_bad), on_bad)
 
     def poll(self) -> list[Event]:
-        events: list[Event] = []
-        seen = set()
-        for path in self._candidates():
-            name = str(path)
-            seen.add(name)
-            try:
-                st = os.stat(path)
-            except OSError:
-                continue
-            cur = self._files.get(name)
-            if cur is None or cur.inode != st.st_ino or st.st_size < cur.offset:
-                chart, typ, _ = file_kind(path)
-                cur = self._files[name] = _Cursor(st.st_ino, 0, b"", LineParser(typ, chart, self.zones))
-            if st.st_size == cur.offset:
-                continue
-            try:
-                with open(path, "rb") as fh:
-                    fh.seek(cur.offset)
-                    data = fh.read()
-            except OSError:
-                continue
-            cur.offset += len(data)
-            data = cur.partial + data
-            lines = data.split(b"\n")
-            cur.partial = lines.pop()          # b"" when the data ended with a newline
-            events.extend(cur.parser.batch(lines, partial(self.bad.add, name)))
+        found = self._scan()
+        seen: set[str] = set()
+        days: list[list[list[Event]]] = []
+        for day in sorted(found):
+            streams = []
+            for path in self._pick(day, found[day]):
+                seen.add(str(path))
+                evs = self._read(path)
+                cur = self._files.get(str(path))
+                if cur is not None and cur.order is not None and cur.order.held is not None \
+                        and cur.order.held.t <= max(self._clock, self.now()) + TOLERANCE_S:
+                    evs = evs + cur.order.flush()  # a jump ahead that is not in the future: a real gap
+                if evs:
+                    streams.append(evs)
+            days.append(streams)
         for gone in set(self._files) - seen:
             del self._files[gone]
-        events.sort(key=_time)
+        for day in set(self._source) - set(found):
+            del self._source[day]
+        events: list[Event] = []
         clock = self._clock
-        for k, ev in enumerate(events):
-            if ev.t < clock:
-                events[k] = ev._replace(t=clock)     # depth (bar-stamped) or late: never back in time
-            else:
-                clock = ev.t
+        for streams in days:
+            for ev in merge([iter(s) for s in streams]):
+                if ev.t < clock:
+                    ev = ev._replace(t=clock)      # depth (bar-stamped) or a lagging file
+                else:
+                    clock = ev.t
+                events.append(ev)
         self._clock = clock
         return events
 
-    def follow(self, interval: float = 0.5, stop=lambda: False) -> Iterator[Event]:
-        """Events as they arrive, forever (or until ``stop()`` is true), sleeping ``interval``
-        seconds after every poll: no busy loop, even while the files grow constantly."""
+    def follow(self, interval: float = 0.5, stop: Callable[[], bool] = lambda: False,
+               sleep: Callable[[float], None] = time.sleep) -> Iterator[Event]:
+        """Events as they arrive, forever (or until ``stop()`` is true), calling
+        ``sleep(interval)`` after every poll: no busy loop, even while the files grow constantly."""
         while not stop():
             yield from self.poll()
             if stop():
                 break
-            time.sleep(interval)
+            sleep(interval)

@@ -61,7 +61,19 @@ def test_garbage_is_counted_and_skipped(tmp_path):
 
 def test_follow_stops_and_sleeps_between_empty_polls(tmp_path):
     (tmp_path / "chart_3_trade_20251120.jsonl").write_text(trade(T0, 5000.0))
-    polls = []
+    calls = []
     tail = Tail(tmp_path)
-    out = list(tail.follow(interval=0.001, stop=lambda: polls.append(1) or len(polls) > 3))
+    poll = tail.poll
+
+    def counted_poll():
+        got = poll()
+        calls.append(("poll", len(got)))
+        return got
+
+    tail.poll = counted_poll
+    out = list(tail.follow(interval=0.25, stop=lambda: sum(c[0] == "poll" for c in calls) >= 4,
+                           sleep=lambda s: calls.append(("sleep", s))))
     assert [e.f["px"] for e in out] == [5000.0]
+    # a sleep of the interval after every poll, the empty ones included; none after the last
+    assert calls == [("poll", 1), ("sleep", 0.25), ("poll", 0), ("sleep", 0.25),
+                     ("poll", 0), ("sleep", 0.25), ("poll", 0)]
