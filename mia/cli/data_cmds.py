@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+from mia.cli.zones import add_zone_option, zones_from
+
 
 def register(sub) -> None:
     p = sub.add_parser("data", help="look at Sierra Chart JSONL data", description="Commands about market data.")
@@ -13,6 +15,7 @@ def register(sub) -> None:
     q.add_argument("paths", nargs="+", metavar="PATH", help="day folders, folders of day folders, or files")
     q.add_argument("--json", action="store_true",
                    help='print {"types": {...}, "bad": {...}, "first": iso, "last": iso}')
+    add_zone_option(q)
     q.set_defaults(func=cmd_inspect)
     p.set_defaults(func=lambda args: p.print_help() or 2)
 
@@ -20,7 +23,7 @@ def register(sub) -> None:
 def cmd_inspect(args) -> int:
     from mia.market.replay import inspect
 
-    info = inspect(args.paths)
+    info = inspect(args.paths, zones_from(args))
     if args.json:
         print(json.dumps({k: info[k] for k in ("types", "bad", "first", "last")}, indent=2))
         return 0

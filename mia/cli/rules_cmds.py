@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from mia import HOME
+from mia.cli.zones import add_zone_option, zones_from
 from mia.errors import MiaError
 
 
@@ -49,6 +50,7 @@ def register(sub) -> None:
     p.add_argument("--quiet", action="store_true", help="print only the summary")
     p.add_argument("--no-cache", action="store_true",
                    help="read every day from its JSONL files, not from the day cache")
+    add_zone_option(p)
     p.set_defaults(func=cmd_signals)
 
 
@@ -154,7 +156,8 @@ def _read_csv(path: str) -> tuple[list[str], dict[str, np.ndarray], int, list[st
     return times, columns, len(values), problems
 
 
-def _read_jsonl(paths: list[str], no_cache: bool = False) -> tuple[list[str], dict[str, np.ndarray], int, list[str]]:
+def _read_jsonl(paths: list[str], no_cache: bool = False,
+                zones: dict | None = None) -> tuple[list[str], dict[str, np.ndarray], int, list[str]]:
     """Sierra Chart day folders -> one feature row per closed bar (New York times)."""
     from mia.backtest.data import data_paths
     from mia.engine.clock import iso
@@ -163,10 +166,12 @@ def _read_jsonl(paths: list[str], no_cache: bool = False) -> tuple[list[str], di
     from mia.market.sierra import BadLines
 
     bad = BadLines()
-    frame = compute_features(data_paths(paths), bad=bad, cache=None if no_cache else DayCache.from_env())
+    frame = compute_features(data_paths(paths), bad=bad, zones=zones,
+                             cache=None if no_cache else DayCache.from_env())
     times = [iso(t)[:16].replace("T", " ") for t in frame.times]
     columns = {name: frame.matrix[:, j] for j, name in enumerate(frame.columns)}
-    problems = [f"{reason}: {count} lines" for reason, count in sorted(bad.by_reason().items())]
+    problems = [f"{path}: {reason}: {count} line{'s' * (count != 1)}"
+                for path, reasons in bad.by_file().items() for reason, count in reasons.items()]
     return times, columns, len(frame.times), problems
 
 
@@ -176,12 +181,13 @@ def cmd_signals(args) -> int:
 
     rs = load_rules(args.rules or default_rules_paths())
     paths = args.data or []
-    if len(paths) == 1 and Path(paths[0]).suffix.lower() == ".csv":
+    is_csv = len(paths) == 1 and Path(paths[0]).suffix.lower() == ".csv"
+    if is_csv:
         source = paths[0]
         times, columns, n, problems = _read_csv(source)
     else:
         source = ", ".join(paths) or "the simulated session"
-        times, columns, n, problems = _read_jsonl(paths, args.no_cache)
+        times, columns, n, problems = _read_jsonl(paths, args.no_cache, zones_from(args))
     compiled = compile_rules(rs)
     X = input_matrix(compiled, columns, n, source)
     OUT = compiled.batch(X)
@@ -214,7 +220,9 @@ def cmd_signals(args) -> int:
     hard = ", ".join(f"{h.name} {counts.get(h.name, 0)}" for h in rs.hard_rules)
     print(f"{n} rows; signals fired: {sig or 'none defined'}; hard rules against them: {hard or 'none defined'}")
     if problems:
-        print(f"{len(problems)} bad row{'s' * (len(problems) != 1)} skipped:", file=sys.stderr)
+        what = f"{len(problems)} bad row{'s' * (len(problems) != 1)} skipped" if is_csv else \
+            "bad data lines skipped (file: reason: count)"
+        print(f"{what}:", file=sys.stderr)
         for p in problems[:20]:
             print(f"  {p}", file=sys.stderr)
         if len(problems) > 20:

@@ -281,12 +281,12 @@ def with_progress(stream: Iterator, days: dict[str, list[Path]], counter: list[i
         bar.update(task, completed=counter[0])
 
 
-def inspect(paths: list[str | Path]) -> dict:
+def inspect(paths: list[str | Path], zones: dict | None = None) -> dict:
     """What the data holds: events per type, bad lines per reason, first and last time (UTC ISO)."""
     bad = BadLines()
     types: Counter = Counter()
     first = last = None
-    for ev in replay(paths, bad=bad):
+    for ev in replay(paths, zones=zones, bad=bad):
         types[ev.type] += 1
         if first is None:
             first = ev.t

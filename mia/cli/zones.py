@@ -1,0 +1,43 @@
+"""The `--zone TYPE=ZONE` option: which time zone a source writes its `t` in.
+
+Sierra Chart's dumpers can write trades and quotes in UTC and bars in chart-local time, or all in
+chart-local time: that is the feed's setting, never a guess. Defaults: `DEFAULT_ZONES` in
+`mia/market/sctime.py` (trade, quote: UTC; every other type: America/New_York). `--zone
+trade=America/Chicago` changes one type, `--zone '*=UTC'` every type not named.
+"""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from mia.errors import MiaError
+from mia.market.events import REQUIRED
+
+
+def add_zone_option(p) -> None:
+    p.add_argument("--zone", action="append", default=[], metavar="TYPE=ZONE",
+                   help="time zone of an event type's t, e.g. trade=UTC or '*=America/Chicago' "
+                        "(repeatable; default: trade, quote UTC, the rest America/New_York)")
+
+
+def zones_from(args) -> dict[str, str] | None:
+    """The zone map the `--zone` options ask for (None: the defaults)."""
+    from mia.market.sctime import DEFAULT_ZONES
+
+    if not getattr(args, "zone", None):
+        return None
+    zones = dict(DEFAULT_ZONES)
+    for text in args.zone:
+        typ, sep, zone = text.partition("=")
+        typ, zone = typ.strip(), zone.strip()
+        if not sep or not typ or not zone:
+            raise MiaError(f"--zone {text!r}: error: expected TYPE=ZONE, e.g. trade=UTC")
+        if typ != "*" and typ not in REQUIRED:
+            raise MiaError(f"--zone {text!r}: error: unknown event type {typ!r} "
+                           f"(one of {', '.join(sorted(REQUIRED))}, or *)")
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise MiaError(f"--zone {text!r}: error: unknown time zone {zone!r} "
+                           "(an IANA name such as UTC, America/New_York, America/Chicago)") from None
+        zones[typ] = zone
+    return zones
