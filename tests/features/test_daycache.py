@@ -44,6 +44,14 @@ def entries(cache: DayCache) -> list[str]:
     return sorted(p.name for p in cache.root.iterdir() if not p.name.startswith(".")) if cache.root.exists() else []
 
 
+def copy_day(src, dst_root):
+    day = dst_root / src.name
+    day.mkdir()
+    for p in src.iterdir():
+        (day / p.name).write_bytes(p.read_bytes())
+    return day
+
+
 @pytest.fixture(scope="module")
 def two_days(tmp_path_factory):
     root = tmp_path_factory.mktemp("days")
@@ -74,10 +82,7 @@ def test_warm_read_equals_cold_read(two_days, tmp_path):
 
 def test_a_changed_file_is_a_miss(two_days, tmp_path):
     cache = DayCache(tmp_path / "c")
-    day = tmp_path / "20251120"
-    day.mkdir()
-    for p in (two_days / "20251120").iterdir():
-        (day / p.name).write_bytes(p.read_bytes())
+    day = copy_day(two_days / "20251120", tmp_path)
     read([day], cache)
     (key,) = entries(cache)
     quotes = day / "chart_3_quote_20251120.jsonl"
@@ -91,10 +96,7 @@ def test_a_changed_file_is_a_miss(two_days, tmp_path):
 
 def test_a_day_being_written_is_not_cached(two_days, tmp_path):
     cache = DayCache(tmp_path / "c")
-    day = tmp_path / "20251120"
-    day.mkdir()
-    for p in (two_days / "20251120").iterdir():
-        (day / p.name).write_bytes(p.read_bytes())
+    day = copy_day(two_days / "20251120", tmp_path)
     with open(day / "chart_3_trade_20251120.jsonl", "ab") as fh:
         fh.write(b'{"t": 45981.6, "px": 60')            # a half-written last line
     got = read([day], cache)
