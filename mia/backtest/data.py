@@ -27,12 +27,13 @@ def _day(text: str | None, flag: str) -> date | None:
 
 
 def run_backtest(compiled: CompiledRules, paths: list[str] | None, date_from: str | None = None,
-                 date_to: str | None = None, progress: bool = False, cache=True,
+                 date_to: str | None = None, progress: bool = False, cache=True, zones: dict | None = None,
                  **broker_kw) -> BacktestResult:
     """Backtest ``compiled`` over the day folders ``paths`` (default: the bundled session), read
     as columnar blocks (``Backtest.on_block``: the same result as replaying event by event);
     ``cache``: True reads unchanged days from the day cache (``features.daycache``) as
-    ``MIA_DAY_CACHE_MB`` sets it, a ``DayCache`` from that one, False/None not at all."""
+    ``MIA_DAY_CACHE_MB`` sets it, a ``DayCache`` from that one, False/None not at all; ``zones``:
+    the time zone of each event type's ``t`` (``sctime.DEFAULT_ZONES``)."""
     from mia.features import FeatureEngine
     from mia.features.blocks import blocks
     from mia.features.daycache import DayCache
@@ -41,7 +42,7 @@ def run_backtest(compiled: CompiledRules, paths: list[str] | None, date_from: st
     bad = BadLines()
     bt = Backtest(compiled, FeatureEngine(instrument=compiled.ruleset.instrument), **broker_kw)
     for block in blocks(data_paths(paths), date_from=_day(date_from, "--from"), date_to=_day(date_to, "--to"),
-                        bad=bad, progress=progress,
+                        zones=zones, bad=bad, progress=progress,
                         cache=DayCache.from_env() if cache is True else cache or None):
         bt.on_block(block)
     result = bt.finish()

@@ -1,16 +1,61 @@
-"""Backtest outputs: trades.csv, decisions.jsonl, summary.json and equity.png, and their summary."""
+"""Backtest outputs: trades.csv, decisions.jsonl, summary.json and equity.png, and their summary.
+
+decisions.jsonl is the whole trace, one JSON object a line in time order: a bar's decision
+(no ``kind`` key) or a record with a ``kind``: "gate" (risk-state change), "flatten" or "order"
+(an entry cancelled or rejected); see ``mia.engine.decide``. Every record has ``t`` and ``time``.
+A problem writing the outputs or reading the trace back is a ``MiaError`` naming the file.
+"""
 from __future__ import annotations
 
 import csv
 import json
+import tempfile
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
 import orjson
 
+from mia.errors import MiaError
 
-def summarize(trades: list, decisions: list, days: int) -> dict:
+OUTPUTS = ("trades.csv", "decisions.jsonl", "summary.json", "equity.png")
+
+
+def _oserror(path: Path, exc: OSError, doing: str) -> MiaError:
+    return MiaError(f"{path}: error: {doing}: {exc.strerror or exc}")
+
+
+@contextmanager
+def _writing(path: Path):
+    try:
+        yield
+    except OSError as exc:
+        raise _oserror(path, exc, "cannot write") from None
+
+
+def prepare_out(out: Path) -> None:
+    """Make sure the output folder ``out`` can be created and written, before a run starts."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise MiaError(f"{out}: error: exists and is not a folder (--out needs a folder)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _oserror(out, exc, "cannot create the output folder") from None
+    try:
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise _oserror(out, exc, "cannot write in the output folder") from None
+    for name in OUTPUTS:
+        if (out / name).is_dir():
+            raise MiaError(f"{out / name}: error: is a folder; cannot write the backtest's {name} there")
+
+
+def summarize(trades: list, decisions: list, days: int, records: list = ()) -> dict:
+    """The summary of a run: ``decisions`` are the bar decisions, ``records`` the whole trace
+    (for the counts of gate changes, flattens and cancelled or rejected entries)."""
     nets = [t.net_usd for t in trades]
     wins = [n for n in nets if n > 0]
     losses = [n for n in nets if n < 0]
@@ -48,23 +93,35 @@ def summarize(trades: list, decisions: list, days: int) -> dict:
         "vetoes_by_rule": dict(sorted(vetoes.items())),
         "blocked_by_limit": dict(sorted(limits.items())),
         "actions": dict(sorted(actions.items())),
+        "gate_changes": dict(sorted(Counter(f"{r.old} -> {r.new}" for r in records
+                                            if getattr(r, "kind", "") == "gate").items())),
+        "flattens_by_reason": dict(sorted(Counter(r.why for r in records
+                                                  if getattr(r, "kind", "") == "flatten").items())),
+        "entries_cancelled_by_reason": dict(sorted(Counter(r.why for r in records if getattr(r, "kind", "") == "order"
+                                                           and r.action == "cancelled").items())),
+        "entries_rejected": sum(1 for r in records if getattr(r, "kind", "") == "order" and r.action == "rejected"),
     }
 
 
 def write_outputs(out: Path, trades: list, decisions: list, summary: dict) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / "trades.csv", "w", newline="") as fh:
+    """Write the four outputs to ``out``; ``decisions``: the trace (``BacktestResult.trace``:
+    bar decisions and gate/flatten/order records, anything with ``to_json``)."""
+    out = Path(out)
+    prepare_out(out)
+    with _writing(out / "trades.csv"), open(out / "trades.csv", "w", newline="") as fh:
         fields = ["entry_id", "tag", "side", "qty", "entry_t", "entry_price", "exit_t", "exit_price",
                   "exit_role", "gross_usd", "commission_usd", "net_usd", "r_multiple"]
         w = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
         w.writeheader()
         for t in trades:
             w.writerow(asdict(t))
-    with open(out / "decisions.jsonl", "wb") as fh:
+    with _writing(out / "decisions.jsonl"), open(out / "decisions.jsonl", "wb") as fh:
         for d in decisions:
             fh.write(orjson.dumps(d.to_json(), option=orjson.OPT_SERIALIZE_NUMPY) + b"\n")
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    plot_equity(out / "equity.png", trades)
+    with _writing(out / "summary.json"):
+        (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    with _writing(out / "equity.png"):
+        plot_equity(out / "equity.png", trades)
 
 
 def plot_equity(path: Path, trades: list) -> None:
@@ -125,6 +182,26 @@ def print_summary(summary: dict, console=None) -> None:
 
 
 def load_decisions(run_dir: Path) -> list[dict]:
-    path = run_dir / "decisions.jsonl"
-    with open(path, "rb") as fh:
-        return [orjson.loads(line) for line in fh if line.strip()]
+    """Every record of ``run_dir``/decisions.jsonl; a line that is not a JSON object with a
+    string ``time`` is a ``MiaError`` at ``path:line``."""
+    path = Path(run_dir) / "decisions.jsonl"
+    records = []
+    try:
+        with open(path, "rb") as fh:
+            for n, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = orjson.loads(line)
+                except orjson.JSONDecodeError as exc:
+                    raise MiaError(f"{path}:{n}: error: not a JSON record ({exc})") from None
+                if not isinstance(rec, dict):
+                    raise MiaError(f"{path}:{n}: error: a record must be a JSON object, got {type(rec).__name__}")
+                if not isinstance(rec.get("time"), str):
+                    raise MiaError(f"{path}:{n}: error: the record has no \"time\" (a decisions.jsonl of "
+                                   "`mia backtest` has one on every line)")
+                rec["_line"] = n
+                records.append(rec)
+    except OSError as exc:
+        raise _oserror(path, exc, "cannot read") from None
+    return records

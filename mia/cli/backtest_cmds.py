@@ -2,10 +2,22 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
 from mia.cli.rules_cmds import default_rules_paths
+from mia.cli.zones import add_zone_option, zones_from
+from mia.errors import MiaError
+
+
+def _non_negative(flag: str, value: float, unit: str) -> float:
+    """``value`` of ``flag`` when it is a finite number >= 0, else the error the trader sees."""
+    if not math.isfinite(value):
+        raise MiaError(f"{flag} {value:g}: error: must be a finite number >= 0 {unit}")
+    if value < 0:
+        raise MiaError(f"{flag} {value:g}: error: must be >= 0 {unit}")
+    return value
 
 
 def register(sub) -> None:
@@ -27,6 +39,7 @@ def register(sub) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-cache", action="store_true",
                    help="read every day from its JSONL files, not from the day cache")
+    add_zone_option(p)
     p.set_defaults(func=cmd_backtest)
 
     p = sub.add_parser("why", help="explain the decision at a time of a backtest",
@@ -39,18 +52,23 @@ def register(sub) -> None:
 
 def cmd_backtest(args) -> int:
     from mia.backtest.data import run_backtest
-    from mia.backtest.report import print_summary, summarize, write_outputs
+    from mia.backtest.report import prepare_out, print_summary, summarize, write_outputs
     from mia.dsl import compile_rules, load_rules
 
+    # mistakes in the arguments are said before anything runs
+    slippage = _non_negative("--slippage", args.slippage, "ticks")
+    commission = _non_negative("--commission", args.commission, "USD per contract")
+    zones = zones_from(args)
+    out = Path(args.out)
+    prepare_out(out)
     compiled = compile_rules(load_rules(args.rules or default_rules_paths()))
     result = run_backtest(compiled, args.data, args.date_from, args.date_to,
-                          slippage_ticks=args.slippage, commission_per_contract=args.commission,
-                          progress=not (args.no_progress or args.json), cache=not args.no_cache)
-    summary = summarize(result.trades, result.decisions, len(result.days))
+                          slippage_ticks=slippage, commission_per_contract=commission,
+                          progress=not (args.no_progress or args.json), cache=not args.no_cache, zones=zones)
+    summary = summarize(result.trades, result.decisions, len(result.days), result.trace)
     summary["events"] = result.events
     summary["bad_lines"] = result.bad_lines
-    out = Path(args.out)
-    write_outputs(out, result.trades, result.decisions, summary)
+    write_outputs(out, result.trades, result.trace, summary)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:

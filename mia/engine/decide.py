@@ -4,20 +4,30 @@
 returns a ``Decision``: the trace record (what fired, what vetoed or scaled it with the rule's
 `path:line` and the values it saw, the gate state, the final action) and, when it trades, the
 ``OrderIntent`` to send. Highest priority wins; a long and a short at the same top priority
-cancel out (traced). No pyramiding: while a position is open new signals are traced, not traded.
+cancel out (traced). No pyramiding: while a position is open or an entry order is still working,
+new signals are traced ("in position", "entry working"), not traded.
+
+The trace (decisions.jsonl) holds one ``Decision`` per closed bar (no ``kind`` key, as it always
+had) and, between them in time order, the records of what happened outside a bar's decision,
+each with a ``kind``: ``GateRecord`` ("gate": a risk-state change), ``FlattenRecord``
+("flatten": why the position was closed) and ``OrderRecord`` ("order": an entry cancelled or
+rejected, and why).
 """
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from mia.broker.orders import OrderIntent
+from mia.dsl import ast
 from mia.dsl.compile import CompiledRules
 from mia.dsl.firings import format_value, reason_text
+from mia.dsl.program import Read
 from mia.engine.clock import iso
-from mia.engine.risk import RiskGate
+from mia.engine.risk import GateChange, RiskGate
 
 
 @dataclass
@@ -39,6 +49,66 @@ class Decision:
         return asdict(self)
 
 
+@dataclass
+class GateRecord:
+    """kind "gate": the risk gate changed state (``from`` -> ``to``) because of ``limit``
+    (a `risk.` key, set at ``where``), having seen ``values``."""
+    t: float
+    time: str
+    old: str
+    new: str
+    reason: str
+    limit: str = ""
+    where: str = ""
+    values: dict = field(default_factory=dict)
+    kind: str = "gate"
+
+    @classmethod
+    def of(cls, ch: GateChange) -> "GateRecord":
+        return cls(ch.t, iso(ch.t), ch.old, ch.new, ch.reason, ch.limit, ch.where, dict(ch.values))
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "t": self.t, "time": self.time, "from": self.old, "to": self.new,
+                "reason": self.reason, "limit": self.limit, "where": self.where, "values": self.values}
+
+
+@dataclass
+class FlattenRecord:
+    """kind "flatten": the whole position was closed at ``price``; ``why`` is "daily loss",
+    "end of trading hours" or "end of data"; ``closed``: one entry per lot closed."""
+    t: float
+    time: str
+    why: str
+    detail: str
+    position: int
+    price: float
+    gate: str
+    closed: list[dict] = field(default_factory=list)
+    kind: str = "flatten"
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, **{k: v for k, v in asdict(self).items() if k != "kind"}}
+
+
+@dataclass
+class OrderRecord:
+    """kind "order": an entry order was ``cancelled`` (its unfilled rest) or ``rejected`` by the
+    broker; ``why`` says what made it so."""
+    t: float
+    time: str
+    order: str
+    action: str                        # "cancelled" or "rejected"
+    why: str
+    side: int = 0
+    qty: int = 0
+    order_type: str = ""               # "market" or "limit"
+    submitted: str = ""                # when the entry was decided
+    kind: str = "order"
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, **{k: v for k, v in asdict(self).items() if k != "kind"}}
+
+
 def _where(pos) -> str:
     return f"{pos.path}:{pos.line}"
 
@@ -47,23 +117,49 @@ class Engine:
     def __init__(self, compiled: CompiledRules, gate: RiskGate | None = None):
         self.c = compiled
         self.rs = compiled.ruleset
-        self.gate = gate or RiskGate(self.rs.risk)
+        self.gate = gate or RiskGate.for_rules(self.rs)
         idx = compiled.program.output_index
         self.sig_cols = [(s, idx[s.name]) for s in self.rs.signals]
         self.hard_cols = [(h, idx[h.name]) for h in self.rs.hard_rules]
         self.scale_cols = [(s, idx[s.name]) for s in self.rs.sizing.scale]
         self.vix_col = compiled.inputs.index("vix") if "vix" in compiled.inputs else None
         self.seq = 0
+        # the program lists what signals and hard rules read; sizing rules' reads are found here
+        self.reads = dict(compiled.program.reads)
+        for sc in self.rs.sizing.scale:
+            self.reads.setdefault(sc.name, self._scale_reads(sc))
+
+    def _scale_reads(self, sc) -> list[Read]:
+        """What a sizing rule's `when` reads by name: inputs, derived features and params (the
+        program lists reads for signals and hard rules only, and keeps no probes for sizing rules)."""
+        p = self.c.program
+        found, seen = [], set()
+        for node in ast.walk(sc.when.tree):
+            if not isinstance(node, ast.Name) or node.id in seen:
+                continue
+            if node.ref == "catalog" and node.id in p.input_index:
+                found.append(Read(node.id, "input", p.input_index[node.id]))
+            elif node.ref == "feature" and node.id in p.output_index:
+                found.append(Read(node.id, "output", p.output_index[node.id]))
+            elif node.ref == "param" and node.id in p.param_index:
+                found.append(Read(node.id, "param", p.param_index[node.id]))
+            else:
+                continue
+            seen.add(node.id)
+        return found
 
     def _values(self, rule: str, x: np.ndarray, out: np.ndarray) -> dict[str, str]:
         vals = {}
-        for r in self.c.program.reads[rule]:
+        for r in self.reads[rule]:
             v = x[r.index] if r.source == "input" else out[r.index] if r.source == "output" else self.c.params[r.index]
             vals[r.label] = format_value(v)
         return vals
 
-    def decide(self, t: float, x: np.ndarray, out: np.ndarray, position: int, vix: float = math.nan) -> Decision:
-        """The decision for the bar closing at ``t`` (inputs ``x``, kernel outputs ``out``)."""
+    def decide(self, t: float, x: np.ndarray, out: np.ndarray, position: int, vix: float = math.nan,
+               working: Sequence = ()) -> Decision:
+        """The decision for the bar closing at ``t`` (inputs ``x``, kernel outputs ``out``), with
+        the open ``position`` and the entry orders still ``working`` (``WorkingOrder``s of role
+        "entry": a signal while one works is traced as "entry working" and sends nothing)."""
         if self.vix_col is not None and vix != vix:
             vix = x[self.vix_col]
         d = Decision(t=t, time=iso(t), action="none")
@@ -88,6 +184,12 @@ class Engine:
             d.action = "in position"
             d.detail = f"already {'long' if position > 0 else 'short'} {abs(position)}"
             return d
+        if working:
+            d.action = "entry working"
+            d.detail = "waiting for " + ", ".join(
+                f"{w.order_id} ({'buy' if w.side > 0 else 'sell'} {w.qty} {w.kind}"
+                + (f" at {w.price:g}" if w.price is not None else "") + ")" for w in working)
+            return d
         factor = 1.0
         for h, col in self.hard_cols:
             if out[col] != 1.0:
@@ -108,7 +210,8 @@ class Engine:
         for sc, col in self.scale_cols:
             if out[col] == 1.0:
                 factor *= sc.factor
-                d.scales.append({"rule": sc.name, "where": _where(sc.pos), "effect": f"size x{sc.factor:g}"})
+                d.scales.append({"rule": sc.name, "where": _where(sc.pos), "effect": f"size x{sc.factor:g}",
+                                 "values": self._values(sc.name, x, out)})
         check = self.gate.check_entry(t, position, vix)
         if not check.ok:
             d.action = "blocked"

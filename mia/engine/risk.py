@@ -3,6 +3,9 @@
 States: ACTIVE (entries allowed), REDUCE_ONLY (daily profit target reached: exits only),
 HALTED (daily loss, consecutive losses or too many order rejections: nothing new; flatten is
 always allowed). Every state clears when the trading day rolls (18:00 New York).
+Every state change is kept twice: ``transitions`` as (time, old, new, reason) tuples, and
+``changes`` as ``GateChange`` records for traces, with the limit that caused it (a `risk.` key),
+where the rules set it (``sources``: key -> `path:line`) and the values it saw.
 Per-entry limits checked in ACTIVE: trading hours, cooldown after a stop-out, trades per day,
 VIX above `halt_vix_above`, max position. The gate never blocks an exit or a flatten.
 """
@@ -26,6 +29,18 @@ class GateCheck:
 
 
 @dataclass
+class GateChange:
+    """One state change of the gate, for the decision trace."""
+    t: float
+    old: str
+    new: str
+    reason: str
+    limit: str = ""                    # the `risk.` key that caused it; "" for the day roll
+    where: str = ""                    # `path:line` of that key in the rules, when they set it
+    values: dict = field(default_factory=dict)
+
+
+@dataclass
 class RiskGate:
     risk: Risk
     state: str = ACTIVE
@@ -38,12 +53,28 @@ class RiskGate:
     last_stop_t: float | None = None
     #: (time, old state, new state, reason) for traces and alerts
     transitions: list = field(default_factory=list)
+    #: the same changes as ``GateChange`` records, with the limit, its place and the values
+    changes: list = field(default_factory=list)
+    #: `risk.` key -> `path:line` where the rules set it (``RuleSet.setting_pos``)
+    sources: dict = field(default_factory=dict)
     _clock: DayClock = field(default_factory=DayClock, repr=False)
 
-    def _set(self, t: float, state: str, reason: str) -> None:
+    @classmethod
+    def for_rules(cls, ruleset) -> "RiskGate":
+        """The gate of a rule set, citing where its `risk` limits are set."""
+        return cls(ruleset.risk, sources={k: f"{p.path}:{p.line}" for k, p in ruleset.setting_pos.items()
+                                          if k.startswith("risk.")})
+
+    def _set(self, t: float, state: str, reason: str, limit: str = "", values: dict | None = None) -> None:
         if state != self.state:
             self.transitions.append((t, self.state, state, reason))
+            self.changes.append(GateChange(t, self.state, state, reason, limit, self.sources.get(limit, ""),
+                                           dict(values or {})))
         self.state, self.reason = state, reason
+
+    def ends_day(self, t: float) -> bool:
+        """Whether ``t`` is in a later trading day than the gate's (the day ended before it)."""
+        return self.day is not None and self._clock.day(t) > self.day
 
     def roll(self, t: float) -> bool:
         """Start a new trading day when ``t`` is in one; True if it rolled."""
@@ -58,7 +89,7 @@ class RiskGate:
         self.rejections = 0
         self.last_stop_t = None
         if not first or self.state != ACTIVE:
-            self._set(t, ACTIVE, f"new trading day {day}")
+            self._set(t, ACTIVE, f"new trading day {day}", values={"day": str(day)})
         return True
 
     # ---- what happened --------------------------------------------------------------------
@@ -75,14 +106,19 @@ class RiskGate:
         self._after_pnl(t, self.realized_usd)
         if self.state != HALTED and self.consecutive_losses >= self.risk.max_consecutive_losses:
             self._set(t, HALTED, f"{self.consecutive_losses} consecutive losses "
-                                 f"(risk.max_consecutive_losses {self.risk.max_consecutive_losses})")
+                                 f"(risk.max_consecutive_losses {self.risk.max_consecutive_losses})",
+                      "risk.max_consecutive_losses",
+                      {"consecutive_losses": self.consecutive_losses, "limit": self.risk.max_consecutive_losses,
+                       "daily_pnl_usd": round(self.realized_usd, 2)})
 
     def on_rejection(self, t: float) -> None:
         self.roll(t)
         self.rejections += 1
         if self.rejections > self.risk.max_order_rejections and self.state != HALTED:
             self._set(t, HALTED, f"{self.rejections} order rejections today "
-                                 f"(risk.max_order_rejections {self.risk.max_order_rejections})")
+                                 f"(risk.max_order_rejections {self.risk.max_order_rejections})",
+                      "risk.max_order_rejections",
+                      {"rejections_today": self.rejections, "limit": self.risk.max_order_rejections})
 
     def mark(self, t: float, unrealized_usd: float) -> bool:
         """Mark the open position; True when the daily loss is breached (the caller flattens)."""
@@ -108,14 +144,17 @@ class RiskGate:
         return lo, hi
 
     def _after_pnl(self, t: float, pnl: float) -> bool:
+        values = {"daily_pnl_usd": round(pnl, 2), "realized_usd": round(self.realized_usd, 2)}
         if pnl <= -self.risk.daily_loss_usd:
             if self.state != HALTED:
                 self._set(t, HALTED, f"daily loss {pnl:.2f} USD reached risk.daily_loss "
-                                     f"{self.risk.daily_loss_usd:g} USD: flattened, halted until the next trading day")
+                                     f"{self.risk.daily_loss_usd:g} USD: flattened, halted until the next trading day",
+                          "risk.daily_loss", {**values, "limit_usd": -self.risk.daily_loss_usd})
             return True
         if pnl >= self.risk.daily_profit_target_usd and self.state == ACTIVE:
             self._set(t, REDUCE_ONLY, f"daily profit {pnl:.2f} USD reached risk.daily_profit_target "
-                                      f"{self.risk.daily_profit_target_usd:g} USD: no new entries today")
+                                      f"{self.risk.daily_profit_target_usd:g} USD: no new entries today",
+                      "risk.daily_profit_target", {**values, "target_usd": self.risk.daily_profit_target_usd})
         return False
 
     # ---- may we enter? -------------------------------------------------------------------------

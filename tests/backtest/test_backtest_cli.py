@@ -35,8 +35,10 @@ def test_outputs_and_determinism(session, tmp_path, capsys):
     assert summary["trades"] == len(trade_lines)
     assert summary["wins"] + summary["losses"] <= summary["trades"]
     assert sum(summary["bad_lines"].values()) == 2
-    decisions = [json.loads(x) for x in (a / "decisions.jsonl").read_text().splitlines()]
+    records = [json.loads(x) for x in (a / "decisions.jsonl").read_text().splitlines()]
+    decisions = [d for d in records if "kind" not in d]           # bar decisions; the rest have a kind
     assert len(decisions) == summary["bars"]
+    assert {d["kind"] for d in records if "kind" in d} <= {"gate", "flatten", "order"}
     # the cash-open hard rule stands against every signal of the first ten minutes
     early = [d for d in decisions if d["time"][11:16] < "09:40" and d["fired"]]
     assert all(d["action"] in ("blocked", "conflict") for d in early)

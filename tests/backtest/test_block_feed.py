@@ -3,7 +3,8 @@
 
 The rules trade on almost every bar with tight brackets and small daily limits, so fills,
 stop-outs, targets, daily-loss flattens, halts and the profit-target switch all happen, on
-bars from basedata and on bars built from trades.
+bars from basedata, on bars built from trades, and on basedata bars over a stretch without
+trade prints (entries that cannot fill: "entry working", then cancelled at the next bar).
 """
 from __future__ import annotations
 
@@ -71,6 +72,22 @@ def trade_only(days, tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="module")
+def trade_gap(days, tmp_path_factory):
+    """The same days with the middle third of each trade file cut out: bars go on, trades stop."""
+    root = tmp_path_factory.mktemp("trade_gap")
+    out = []
+    for folder in days:
+        dst = root / folder.name
+        shutil.copytree(folder, dst)
+        (trades,) = dst.glob("chart_3_trade_*.jsonl")
+        lines = trades.read_text().splitlines(keepends=True)
+        n = len(lines)
+        trades.write_text("".join(lines[: n // 3] + lines[2 * n // 3:]))
+        out.append(dst)
+    return out
+
+
 def both(compiled, paths):
     streamed = run(compiled, FeatureEngine(), replay(paths))
     bt = Backtest(compiled, FeatureEngine())
@@ -80,15 +97,16 @@ def both(compiled, paths):
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-@pytest.mark.parametrize("source", ["basedata", "trades"])
-def test_block_feed_equals_event_feed(case, source, days, trade_only, tmp_path):
+@pytest.mark.parametrize("source", ["basedata", "trades", "trade_gap"])
+def test_block_feed_equals_event_feed(case, source, days, trade_only, trade_gap, tmp_path):
     (tmp_path / "r.yaml").write_text(RULES.format(**CASES[case]))
     compiled = compile_rules(load_rules([tmp_path / "r.yaml"]))
-    paths = days if source == "basedata" else trade_only
+    paths = {"basedata": days, "trades": trade_only, "trade_gap": trade_gap}[source]
     streamed, fast, bt = both(compiled, paths)
     assert fast.events == streamed.events > 0
     assert fast.trades == streamed.trades
     assert fast.decisions == streamed.decisions
+    assert fast.trace == streamed.trace             # gate changes, flattens, cancels: the same, in order
     assert len(streamed.trades) >= (2 if case == "daily_loss_halts" else 5)
     roles = {t.exit_role for t in streamed.trades}
     assert roles <= {"stop", "target", "flatten"}
@@ -99,3 +117,7 @@ def test_block_feed_equals_event_feed(case, source, days, trade_only, tmp_path):
         assert "REDUCE_ONLY" in states
     if case == "no_limits":
         assert "target" in roles and states <= {"ACTIVE"}
+    if source == "trade_gap" and case == "profit_target_reduces":     # flat when the prints stop
+        cancelled = [r for r in streamed.trace if getattr(r, "kind", "") == "order" and r.action == "cancelled"]
+        assert any(r.why == "not filled by the close of the next bar" for r in cancelled)
+        assert any(d.action == "entry working" for d in streamed.decisions)

@@ -113,3 +113,25 @@ def test_position_and_gate_limits(compiled):
     early = datetime(2025, 11, 20, 9, 0, tzinfo=NY).timestamp()
     d = decide(compiled, t=early, delta_ratio=0.6)
     assert d.action == "blocked" and d.limit == "risk.trading_hours"
+
+
+def test_a_working_entry_is_traced_and_nothing_is_sent(compiled):
+    from mia.broker.orders import WorkingOrder
+
+    row = {"close": 5000.0, "delta_ratio": 0.6, "pa_vote": 0.0, "spread": 1.0, "vix": 15.0}
+    x = np.array([row.get(n, np.nan) for n in compiled.inputs])
+    out = np.empty(len(compiled.outputs))
+    compiled.stream(x, compiled.new_state(), out)
+    eng = Engine(compiled)
+    d = eng.decide(T, x, out, 0, working=[WorkingOrder("20251120-0001", "entry", -1, 2, "market", None)])
+    assert d.action == "entry working" and d.intent is None and d.chosen == "strong_long"
+    assert d.detail == "waiting for 20251120-0001 (sell 2 market)"
+    assert eng.decide(T, x, out, 0).action == "enter long 2"          # nothing working: it trades
+
+
+def test_sizing_rule_scales_show_the_values_they_saw(compiled):
+    d = decide(compiled, delta_ratio=0.3, spread=3.0, vix=25.0)
+    by_rule = {s["rule"]: s for s in d.scales}
+    assert by_rule["high_vix"]["values"] == {"vix": "25"}
+    assert by_rule["high_vix"]["where"].endswith("strategy.yaml:32")
+    assert by_rule["wide_spread"]["values"] == {"spread": "3"}

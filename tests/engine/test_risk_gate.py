@@ -94,3 +94,32 @@ def test_order_rejections_halt():
     assert g.state == ACTIVE
     g.on_rejection(ny(20, 10, 5))
     assert g.state == HALTED
+
+
+def test_every_state_change_names_its_limit_place_and_values(tmp_path):
+    from mia.dsl import load_rules
+
+    (tmp_path / "risk.yaml").write_text("version: 1\ninstrument: ES\nsignals:\n"
+                                        "  - {name: s, when: close > 0, side: long}\n"
+                                        "risk:\n  daily_profit_target: 200 USD\n  max_consecutive_losses: 2\n")
+    g = RiskGate.for_rules(load_rules([tmp_path]))
+    g.on_closed_trade(ny(20, 10, 0), 250.0, stopped_out=False)
+    g.roll(ny(20, 18, 0))
+    g.on_closed_trade(ny(21, 10, 0), -40.0, stopped_out=True)
+    g.on_closed_trade(ny(21, 10, 5), -60.0, stopped_out=True)
+    g.on_rejection(ny(21, 10, 6))                       # already halted: no new change
+    got = [(c.old, c.new, c.limit, c.where, c.values) for c in g.changes]
+    where = str(tmp_path / "risk.yaml")
+    assert got == [
+        (ACTIVE, REDUCE_ONLY, "risk.daily_profit_target", f"{where}:6",
+         {"daily_pnl_usd": 250.0, "realized_usd": 250.0, "target_usd": 200.0}),
+        (REDUCE_ONLY, ACTIVE, "", "", {"day": "2025-11-21"}),
+        (ACTIVE, HALTED, "risk.max_consecutive_losses", f"{where}:7",
+         {"consecutive_losses": 2, "limit": 2, "daily_pnl_usd": -100.0}),
+    ]
+    assert [c[:4] for c in g.transitions] == [(c.t, c.old, c.new, c.reason) for c in g.changes]
+    # a limit the rules leave at its default has no place to cite
+    g2 = gate(max_order_rejections=0)
+    g2.on_rejection(ny(20, 10, 0))
+    (c,) = g2.changes
+    assert (c.limit, c.where, c.values) == ("risk.max_order_rejections", "", {"rejections_today": 1, "limit": 0})

@@ -40,3 +40,15 @@ def test_bad_zone_options_are_one_line_errors(folder, capsys, text, message):
     assert main(["data", "inspect", str(folder), "--zone", text]) == 1
     err = capsys.readouterr().err
     assert message in err and "error:" in err and "Traceback" not in err
+
+
+def test_backtest_and_signals_take_the_option(folder, tmp_path, capsys):
+    assert main(["backtest", "--data", str(folder), "--out", str(tmp_path / "r"), "--no-progress",
+                 "--zone", "trade=Mars/Olympus"]) == 1
+    assert "unknown time zone 'Mars/Olympus'" in capsys.readouterr().err
+    times = []
+    for extra in ([], ["--zone", "trade=America/Chicago"]):
+        out = tmp_path / f"s{len(extra)}.csv"
+        assert main(["signals", "--data", str(folder), "--quiet", "--no-cache", "--csv", str(out), *extra]) == 0
+        times.append({line.split(",")[0][11:13] for line in out.read_text().splitlines()[1:]})
+    assert times[0] == {"10"} and times[1] == {"16"}                # 15:00 UTC vs 15:00 Chicago, in New York
