@@ -28,13 +28,14 @@ def at(day, hh, mm, ss=0):
     return datetime(2025, 11, day, hh, mm, ss, tzinfo=NY).timestamp()
 
 
+def backtest_and_row(tmp_path):
+    """A backtest of RULES with no costs, a first trade at 10:00 and a bar row closing at 5000."""
+    bt, row = backtest_and_row(tmp_path)
+    return bt, row
+
+
 def test_daily_loss_mid_trade_flattens_and_halts_until_next_day(tmp_path):
-    (tmp_path / "r.yaml").write_text(RULES)
-    compiled = compile_rules(load_rules([tmp_path]))
-    bt = Backtest(compiled, feature_engine=None, slippage_ticks=0, commission_per_contract=0)
-    row = np.full(len(catalog.FEATURES), np.nan)
-    row[[f.name for f in catalog.FEATURES].index("close")] = 5000.0
-    bt.on_trade(at(20, 10, 0), 5000.0, 1)
+    bt, row = backtest_and_row(tmp_path)
     bt.on_bar(at(20, 10, 0), row)                       # decides: enter long 1
     bt.on_trade(at(20, 10, 0, 5), 5000.0, 1)            # entry fills at 5000
     assert bt.broker.position == 1
@@ -56,12 +57,7 @@ def test_halt_flatten_and_roll_are_trace_records_that_why_explains(tmp_path):
     from mia.backtest.report import summarize, write_outputs
     from mia.backtest.why import why
 
-    (tmp_path / "r.yaml").write_text(RULES)
-    compiled = compile_rules(load_rules([tmp_path]))
-    bt = Backtest(compiled, feature_engine=None, slippage_ticks=0, commission_per_contract=0)
-    row = np.full(len(catalog.FEATURES), np.nan)
-    row[[f.name for f in catalog.FEATURES].index("close")] = 5000.0
-    bt.on_trade(at(20, 10, 0), 5000.0, 1)
+    bt, row = backtest_and_row(tmp_path)
     bt.on_bar(at(20, 10, 0), row)
     bt.on_trade(at(20, 10, 0, 5), 5000.0, 1)
     bt.on_trade(at(20, 10, 2), 4994.0, 1)               # -300 USD: flatten + halt
