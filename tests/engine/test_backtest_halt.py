@@ -30,7 +30,12 @@ def at(day, hh, mm, ss=0):
 
 def backtest_and_row(tmp_path):
     """A backtest of RULES with no costs, a first trade at 10:00 and a bar row closing at 5000."""
-    bt, row = backtest_and_row(tmp_path)
+    (tmp_path / "r.yaml").write_text(RULES)
+    compiled = compile_rules(load_rules([tmp_path]))
+    bt = Backtest(compiled, feature_engine=None, slippage_ticks=0, commission_per_contract=0)
+    row = np.full(len(catalog.FEATURES), np.nan)
+    row[[f.name for f in catalog.FEATURES].index("close")] = 5000.0
+    bt.on_trade(at(20, 10, 0), 5000.0, 1)
     return bt, row
 
 
