@@ -32,6 +32,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -55,6 +56,12 @@ _source_digest: str | None = None
 
 #: a day's part: (t, code, x, others), as ``blocks`` reads it
 Part = tuple
+
+
+class DayKey(NamedTuple):
+    """A day's entry name, and the (path, size, mtime_ns) of its files it was made from."""
+    name: str
+    stats: list
 
 
 def _sources() -> str:
@@ -114,19 +121,19 @@ class DayCache:
         return cls(limit_mb=mb)
 
     # ---- keys ------------------------------------------------------------------------------------
-    def key(self, files: list[Path], zones: dict | None, *extra) -> str | None:
+    def key(self, files: list[Path], zones: dict | None, *extra) -> DayKey | None:
         """The day's key (``extra``: more of what the columns depend on, JSON-able), or None when
         the day must not be cached (a file missing or ending mid-line)."""
         stats = _stats(files)
         if stats is None or not all(_ends_in_newline(Path(p), size) for p, size, _ in stats):
             return None
         text = json.dumps([FORMAT, _sources(), sorted((zones or {}).items()), stats, extra])
-        return hashlib.sha256(text.encode()).hexdigest()[:32]
+        return DayKey(hashlib.sha256(text.encode()).hexdigest()[:32], stats)
 
     # ---- reading ---------------------------------------------------------------------------------
-    def parts(self, key: str, files: list[Path], bad, counter: list[int]) -> Iterator[Part] | None:
+    def parts(self, key: DayKey, files: list[Path], bad, counter: list[int]) -> Iterator[Part] | None:
         """The day's parts from its entry, its bad lines added to ``bad`` (None: no entry)."""
-        path = self.root / key
+        path = self.root / key.name
         try:
             meta = json.loads((path / "meta.json").read_text())
             if meta.get("format") != FORMAT or len(meta["files"]) != len(files):
@@ -156,14 +163,14 @@ class DayCache:
         return _read(cols, others, rows, meta["bytes"], counter)
 
     # ---- writing ---------------------------------------------------------------------------------
-    def writing(self, key: str, files: list[Path], parts: Iterator[Part], bad) -> Iterator[Part]:
+    def writing(self, key: DayKey, files: list[Path], parts: Iterator[Part], bad) -> Iterator[Part]:
         """Pass ``parts`` (the day read from its files) through, writing its entry as they go; the
-        entry lands only when the day was read to its end and its files did not change."""
+        entry lands only when the day was read to its end and its files are still as ``key`` saw them."""
         before = Counter(bad.counts)
-        stats = _stats(files)
+        stats = key.stats
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            w = _Writer(Path(tempfile.mkdtemp(prefix=f".{key}.", dir=self.root)))
+            w = _Writer(Path(tempfile.mkdtemp(prefix=f".{key.name}.", dir=self.root)))
         except OSError:
             yield from parts                                    # an unwritable cache only costs time
             return
@@ -175,7 +182,7 @@ class DayCache:
             if _stats(files) == stats:
                 names = {str(p): i for i, p in enumerate(files)}
                 diff = [(names[f], r, n) for (f, r), n in sorted((Counter(bad.counts) - before).items()) if f in names]
-                landed = w.commit(self.root / key, files, diff, sum(s for _, s, _ in stats))
+                landed = w.commit(self.root / key.name, files, diff, sum(s for _, s, _ in stats))
         except OSError:
             pass
         finally:
