@@ -229,10 +229,7 @@ class _Source:
                 ev_keep = keep[code == OTHER]
                 events = [e for e, k in zip(events, ev_keep.tolist()) if k]
                 t, code, x = t[keep], code[keep], x[keep]
-        if events:
-            evt = t[code == OTHER].tolist()
-            events = [e if e.t == tt else e._replace(t=tt) for e, tt in zip(events, evt)]
-        self._append(t, code, x, events)
+        self._append(t, code, x, _restamp(t, code, events))
 
     def _append_events(self, events: list) -> None:
         n = len(events)
@@ -302,10 +299,17 @@ def _blocks(days: dict[str, list[Path]], zones, bad: BadLines, counter: list[int
         for t, code, x, others in parts:
             if t[0] < clock:                   # a day that starts before the last one ended
                 t = np.maximum(t, clock)
-                evt = t[code == OTHER].tolist()
-                others = [e if e.t == tt else e._replace(t=tt) for e, tt in zip(others, evt)]
+                others = _restamp(t, code, others)
             clock = float(t[-1])
             yield Block(t, code, x, others)
+
+
+def _restamp(t, code, events: list) -> list:
+    """``events`` (those of the OTHER rows, in order) carrying the times ``t`` gives their rows."""
+    if not events:
+        return events
+    evt = t[code == OTHER].tolist()
+    return [e if e.t == tt else e._replace(t=tt) for e, tt in zip(events, evt)]
 
 
 def _passive(part: tuple) -> tuple:
