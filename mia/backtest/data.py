@@ -6,6 +6,7 @@ from datetime import date
 from mia.backtest.run import Backtest, BacktestResult
 from mia.dsl.compile import CompiledRules
 from mia.errors import MiaError
+from mia.features.daycache import DayCache
 
 
 def data_paths(paths: list[str] | None) -> list[str]:
@@ -27,23 +28,20 @@ def _day(text: str | None, flag: str) -> date | None:
 
 
 def run_backtest(compiled: CompiledRules, paths: list[str] | None, date_from: str | None = None,
-                 date_to: str | None = None, progress: bool = False, cache=True, zones: dict | None = None,
-                 **broker_kw) -> BacktestResult:
+                 date_to: str | None = None, progress: bool = False, cache: DayCache | None = None,
+                 zones: dict | None = None, **broker_kw) -> BacktestResult:
     """Backtest ``compiled`` over the day folders ``paths`` (default: the bundled session), read
     as columnar blocks (``Backtest.on_block``: the same result as replaying event by event);
-    ``cache``: True reads unchanged days from the day cache (``features.daycache``) as
-    ``MIA_DAY_CACHE_MB`` sets it, a ``DayCache`` from that one, False/None not at all; ``zones``:
-    the time zone of each event type's ``t`` (``sctime.DEFAULT_ZONES``)."""
+    ``cache``: a ``DayCache`` to read unchanged days from (None: every day from its files);
+    ``zones``: the time zone of each event type's ``t`` (``sctime.DEFAULT_ZONES``)."""
     from mia.features import FeatureEngine
     from mia.features.blocks import blocks
-    from mia.features.daycache import DayCache
     from mia.market.sierra import BadLines
 
     bad = BadLines()
     bt = Backtest(compiled, FeatureEngine(instrument=compiled.ruleset.instrument), **broker_kw)
     for block in blocks(data_paths(paths), date_from=_day(date_from, "--from"), date_to=_day(date_to, "--to"),
-                        zones=zones, bad=bad, progress=progress,
-                        cache=DayCache.from_env() if cache is True else cache or None):
+                        zones=zones, bad=bad, progress=progress, cache=cache):
         bt.on_block(block)
     result = bt.finish()
     result.bad_lines = bad.by_reason()

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from mia.cli.rules_cmds import default_rules_paths
-from mia.cli.zones import add_zone_option, zones_from
+from mia.cli.data_options import add_cache_option, add_zone_option, cache_from, zones_from
 from mia.errors import MiaError
 
 
@@ -37,8 +37,7 @@ def register(sub) -> None:
     p.add_argument("--commission", type=float, default=2.25, metavar="USD", help="commission per contract per side")
     p.add_argument("--json", action="store_true", help="print summary.json to stdout instead of the table")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--no-cache", action="store_true",
-                   help="read every day from its JSONL files, not from the day cache")
+    add_cache_option(p)
     add_zone_option(p)
     p.set_defaults(func=cmd_backtest)
 
@@ -58,13 +57,13 @@ def cmd_backtest(args) -> int:
     # mistakes in the arguments are said before anything runs
     slippage = _non_negative("--slippage", args.slippage, "ticks")
     commission = _non_negative("--commission", args.commission, "USD per contract")
-    zones = zones_from(args)
+    zones, cache = zones_from(args), cache_from(args)
     out = Path(args.out)
     prepare_out(out)
     compiled = compile_rules(load_rules(args.rules or default_rules_paths()))
     result = run_backtest(compiled, args.data, args.date_from, args.date_to,
                           slippage_ticks=slippage, commission_per_contract=commission,
-                          progress=not (args.no_progress or args.json), cache=not args.no_cache, zones=zones)
+                          progress=not (args.no_progress or args.json), cache=cache, zones=zones)
     summary = summarize(result.trades, result.decisions, len(result.days), result.trace)
     summary["events"] = result.events
     summary["bad_lines"] = result.bad_lines

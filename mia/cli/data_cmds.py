@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from mia.cli.zones import add_zone_option, zones_from
+from mia.cli.data_options import add_zone_option, zones_from
 
 
 def register(sub) -> None:

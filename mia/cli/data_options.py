@@ -1,9 +1,13 @@
-"""The `--zone TYPE=ZONE` option: which time zone a source writes its `t` in.
+"""Options of the commands that read market data: `--zone TYPE=ZONE` and `--no-cache`.
 
-Sierra Chart's dumpers can write trades and quotes in UTC and bars in chart-local time, or all in
-chart-local time: that is the feed's setting, never a guess. Defaults: `DEFAULT_ZONES` in
-`mia/market/sctime.py` (trade, quote: UTC; every other type: America/New_York). `--zone
-trade=America/Chicago` changes one type, `--zone '*=UTC'` every type not named.
+`--zone`: which time zone a source writes its `t` in. Sierra Chart's dumpers can write trades and
+quotes in UTC and bars in chart-local time, or all in chart-local time: that is the feed's
+setting, never a guess. Defaults: `DEFAULT_ZONES` in `mia/market/sctime.py` (trade, quote: UTC;
+every other type: America/New_York). `--zone trade=America/Chicago` changes one type,
+`--zone '*=UTC'` every type not named.
+
+`--no-cache`: read every day from its JSONL files instead of the day cache
+(`mia/features/daycache.py`, sized by `MIA_DAY_CACHE_MB`).
 """
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mia.errors import MiaError
 from mia.market.events import REQUIRED
+from mia.market.sctime import DEFAULT_ZONES
 
 
 def add_zone_option(p) -> None:
@@ -21,8 +26,6 @@ def add_zone_option(p) -> None:
 
 def zones_from(args) -> dict[str, str] | None:
     """The zone map the `--zone` options ask for (None: the defaults)."""
-    from mia.market.sctime import DEFAULT_ZONES
-
     if not getattr(args, "zone", None):
         return None
     zones = dict(DEFAULT_ZONES)
@@ -41,3 +44,15 @@ def zones_from(args) -> dict[str, str] | None:
                            "(an IANA name such as UTC, America/New_York, America/Chicago)") from None
         zones[typ] = zone
     return zones
+
+
+def add_cache_option(p) -> None:
+    p.add_argument("--no-cache", action="store_true",
+                   help="read every day from its JSONL files, not from the day cache")
+
+
+def cache_from(args):
+    """The ``DayCache`` to read days through (None: ``--no-cache``, or ``MIA_DAY_CACHE_MB=0``)."""
+    from mia.features.daycache import DayCache
+
+    return None if args.no_cache else DayCache.from_env()

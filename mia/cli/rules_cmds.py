@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from mia import HOME
-from mia.cli.zones import add_zone_option, zones_from
+from mia.cli.data_options import add_cache_option, add_zone_option, cache_from, zones_from
 from mia.errors import MiaError
 
 
@@ -48,8 +48,7 @@ def register(sub) -> None:
                         "(default: the bundled simulated session)")
     p.add_argument("--csv", metavar="OUT", help="also write the rows to this CSV file")
     p.add_argument("--quiet", action="store_true", help="print only the summary")
-    p.add_argument("--no-cache", action="store_true",
-                   help="read every day from its JSONL files, not from the day cache")
+    add_cache_option(p)
     add_zone_option(p)
     p.set_defaults(func=cmd_signals)
 
@@ -156,18 +155,16 @@ def _read_csv(path: str) -> tuple[list[str], dict[str, np.ndarray], int, list[st
     return times, columns, len(values), problems
 
 
-def _read_jsonl(paths: list[str], no_cache: bool = False,
+def _read_jsonl(paths: list[str], cache=None,
                 zones: dict | None = None) -> tuple[list[str], dict[str, np.ndarray], int, list[str]]:
     """Sierra Chart day folders -> one feature row per closed bar (New York times)."""
     from mia.backtest.data import data_paths
     from mia.engine.clock import iso
     from mia.features import compute_features
-    from mia.features.daycache import DayCache
     from mia.market.sierra import BadLines
 
     bad = BadLines()
-    frame = compute_features(data_paths(paths), bad=bad, zones=zones,
-                             cache=None if no_cache else DayCache.from_env())
+    frame = compute_features(data_paths(paths), bad=bad, zones=zones, cache=cache)
     times = [iso(t)[:16].replace("T", " ") for t in frame.times]
     columns = {name: frame.matrix[:, j] for j, name in enumerate(frame.columns)}
     problems = [f"{path}: {reason}: {count} line{'s' * (count != 1)}"
@@ -187,7 +184,7 @@ def cmd_signals(args) -> int:
         times, columns, n, problems = _read_csv(source)
     else:
         source = ", ".join(paths) or "the simulated session"
-        times, columns, n, problems = _read_jsonl(paths, args.no_cache, zones_from(args))
+        times, columns, n, problems = _read_jsonl(paths, cache_from(args), zones_from(args))
     compiled = compile_rules(rs)
     X = input_matrix(compiled, columns, n, source)
     OUT = compiled.batch(X)
