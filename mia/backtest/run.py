@@ -178,7 +178,7 @@ class Backtest:
             unrealized = (price - self.broker.avg_price) * pos * self.point_value
             if self.gate.mark(t, unrealized):
                 self.flatten(t, price, DAILY_LOSS, self.gate.reason)
-            elif self._changes_seen < len(self.gate.changes):
+            else:
                 self._drain_gate()
 
     def on_event(self, ev) -> None:
@@ -223,10 +223,9 @@ class Backtest:
             out = self.out
             self.c.stream(x, self.state, out)
         self.result.bars += 1
-        if self.gate.roll(t):
-            self._drain_gate()
+        self.gate.roll(t)
         d = self.engine.decide(t, x, out, self.broker.position, working=self._working_entries())
-        self._drain_gate()
+        self._drain_gate()                      # the roll's and the decision's gate changes, before the bar
         self.result.days.add(self.gate.day)
         self.result.decisions.append(d)
         self.result.trace.append(d)
