@@ -7,7 +7,7 @@ or product); every other line is marked SLOW and handed to ``LineParser.batch`` 
 bad lines are judged and tallied by the market layer's own rules.
 
 Columns per kind (after ``t``, the raw SCDateTime): trade (px, vol, buy 1/0), quote (bid, ask),
-depth (side 0 BID / 1 ASK / -1 other, lvl, size), basedata (chart, i, o, h, l, c, v, bidvol,
+depth (side 0 BID / 1 ASK, lvl, size), basedata (chart, i, o, h, l, c, v, bidvol,
 askvol; NaN for a missing bidvol/askvol).
 
 ``scan`` runs on all cores (numba ``parallel``; on Linux its OpenMP threads): a process that

@@ -91,10 +91,11 @@ def set_bar(st, o, h, l, c, v, bidvol, askvol):
 def advance(t, code, x, i, n, st, depth, lo=-np.inf, hi=np.inf):
     """Apply events ``i..n-1`` while they are bulk events this kernel may take; return the index
     of the first one left to Python (``n`` when all were taken): any other type, a trading-day
-    change (for any row, PASS rows included), a chart-3 basedata line that is not a rewrite of the forming bar, or what ``step``
-    refuses, or a trade at or outside (``lo``, ``hi``): a price a caller must see (a backtest's
-    stops, targets and limits). ``x[j]`` holds the event's columns (``jsonscan``): trade (px, vol, buy), quote
-    (bid, ask), depth (side, lvl, size), basedata (chart, i, o, h, l, c, v, bidvol, askvol)."""
+    change (at any row, PASS rows included), a chart-3 basedata line that is not a rewrite of
+    the forming bar, or what ``step`` refuses, or a trade at or outside (``lo``, ``hi``): a
+    price a caller must see (a backtest's stops, targets and limits). ``x[j]`` holds the
+    event's columns (``jsonscan``): trade (px, vol, buy), quote (bid, ask), depth (side, lvl,
+    size), basedata (chart, i, o, h, l, c, v, bidvol, askvol)."""
     day_start, day_end = st[DAY_START], st[DAY_END]
     while i < n:
         tt = t[i]

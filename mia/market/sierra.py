@@ -2,8 +2,9 @@
 
 A bad line (invalid JSON, NaN / Infinity, unknown type, a missing or non-numeric field, a side
 that is not BUY/SELL (trade) or BID/ASK (depth), a trade volume <= 0 or a negative depth size, a
-non-positive price, a time outside 1970-2100 or too far out of order) raises ``BadLine`` with a short reason; readers count it per
-file and reason in ``BadLines`` and go on. Nothing about one line is ever fatal.
+non-positive price, a time outside 1970-2100 or too far out of order) raises ``BadLine`` with a
+short reason; readers count it per file and reason in ``BadLines`` and go on. Nothing about one
+line is ever fatal.
 """
 from __future__ import annotations
 
