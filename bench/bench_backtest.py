@@ -1,6 +1,6 @@
 """Benchmark: backtests of 1 and N simulated days with the default rules, vs a plain-Python loop.
 
-mia's path (``run_backtest``): the day's JSONL files read as columnar blocks (numba scanner,
+mia's path (``backtest_days``): the day's JSONL files read as columnar blocks (numba scanner,
 k-way merge) -> feature engine, whose numba kernel runs through the events that cannot touch
 the broker or the risk gate -> numba rule kernel per bar -> engine -> paper broker. The baseline, in the same run, is the same strategy as a plain loop:
 stdlib ``json.loads`` of every line of the unified file into dicts, bars and the features the
@@ -28,7 +28,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from mia import HOME
-from mia.backtest.data import run_backtest
+from mia.backtest.driver import backtest_days
 from mia.dsl import compile_rules, load_rules
 from mia.dsl.program import build_program
 from mia.dsl.reference import ReferenceEvaluator
@@ -107,7 +107,7 @@ def plain_loop(days: list[Path], rules) -> tuple[int, int]:
 
 def timed(compiled, days: list[Path], cache) -> tuple[float, object]:
     t0 = time.perf_counter()
-    res = run_backtest(compiled, [str(d) for d in days], cache=cache)
+    res = backtest_days(compiled, [str(d) for d in days], cache=cache).result
     return time.perf_counter() - t0, res
 
 

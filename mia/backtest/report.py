@@ -1,14 +1,18 @@
-"""Backtest outputs: trades.csv, decisions.jsonl, summary.json and equity.png, and their summary.
+"""Run folders: trades.csv, decisions.jsonl, summary.json and equity.png, and their summary.
 
 decisions.jsonl is the whole trace, one JSON object a line in time order: a bar's decision
 (no ``kind`` key) or a record with a ``kind``: "gate" (risk-state change), "flatten" or "order"
-(an entry cancelled or rejected); see ``mia.engine.decide``. Every record has ``t`` and ``time``.
+(an entry cancelled or rejected); see ``mia.engine.records``. Every record has ``t`` and ``time``.
+``RunWriter`` is a session sink that streams a run into a temporary folder and puts it in place
+at the end; ``Tally`` counts the summary as the records pass.
 A problem writing the outputs or reading the trace back is a ``MiaError`` naming the file.
 """
 from __future__ import annotations
 
 import csv
 import json
+import os
+import shutil
 import tempfile
 from collections import Counter
 from contextlib import contextmanager
@@ -17,6 +21,8 @@ from pathlib import Path
 
 import orjson
 
+from mia.broker.orders import ClosedTrade, Fill
+from mia.engine.records import Decision
 from mia.errors import MiaError
 
 OUTPUTS = ("trades.csv", "decisions.jsonl", "summary.json", "equity.png")
@@ -51,77 +57,192 @@ def prepare_out(out: Path) -> None:
     for name in OUTPUTS:
         if (out / name).is_dir():
             raise MiaError(f"{out / name}: error: is a folder; cannot write the backtest's {name} there")
+    foreign = sorted(p.name for p in out.iterdir() if p.name not in OUTPUTS)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+        raise MiaError(f"{out}: error: holds files that are not a run's ({shown}); a run replaces its folder "
+                       "whole: choose an empty folder or an earlier run's")
+
+
+class Tally:
+    """The summary of a run, counted record by record (a session sink): decisions, gate
+    changes, flattens, cancelled or rejected entries and closed trades."""
+
+    def __init__(self) -> None:
+        self.trades: list = []
+        self.bars = 0
+        self.vetoes: Counter = Counter()
+        self.limits: Counter = Counter()
+        self.actions: Counter = Counter()
+        self.gate_changes: Counter = Counter()
+        self.flattens: Counter = Counter()
+        self.cancelled: Counter = Counter()
+        self.rejected = 0
+
+    def __call__(self, rec) -> None:
+        if isinstance(rec, ClosedTrade):
+            self.trades.append(rec)
+            return
+        if isinstance(rec, Decision):
+            self.bars += 1
+            self.vetoes.update(v["rule"] for v in rec.vetoes)
+            if rec.limit:
+                self.limits[rec.limit] += 1
+            self.actions[rec.action.split(" ")[0] if rec.action.startswith("enter") else rec.action] += 1
+            return
+        kind = getattr(rec, "kind", "")
+        if kind == "gate":
+            self.gate_changes[f"{rec.old} -> {rec.new}"] += 1
+        elif kind == "flatten":
+            self.flattens[rec.why] += 1
+        elif kind == "order":
+            if rec.action == "cancelled":
+                self.cancelled[rec.why] += 1
+            elif rec.action == "rejected":
+                self.rejected += 1
+
+    def summary(self, days: int) -> dict:
+        trades = self.trades
+        nets = [t.net_usd for t in trades]
+        wins = [n for n in nets if n > 0]
+        losses = [n for n in nets if n < 0]
+        equity, peak, max_dd = 0.0, 0.0, 0.0
+        for n in nets:
+            equity += n
+            peak = max(peak, equity)
+            max_dd = max(max_dd, peak - equity)
+        by_signal: dict[str, dict] = {}
+        for t in trades:
+            s = by_signal.setdefault(t.tag, {"trades": 0, "wins": 0, "net_usd": 0.0})
+            s["trades"] += 1
+            s["wins"] += t.net_usd > 0
+            s["net_usd"] = round(s["net_usd"] + t.net_usd, 2)
+        for s in by_signal.values():
+            s["win_rate"] = round(s["wins"] / s["trades"], 4) if s["trades"] else 0.0
+        gross_win, gross_loss = sum(wins), -sum(losses)
+        return {
+            "days": days,
+            "bars": self.bars,
+            "trades": len(trades),
+            "wins": len(wins),
+            "losses": len(losses),
+            "win_rate": round(len(wins) / len(trades), 4) if trades else 0.0,
+            "gross_usd": round(sum(t.gross_usd for t in trades), 2),
+            "commission_usd": round(sum(t.commission_usd for t in trades), 2),
+            "net_usd": round(sum(nets), 2),
+            "profit_factor": round(gross_win / gross_loss, 4) if gross_loss > 0 else None,
+            "max_drawdown_usd": round(max_dd, 2),
+            "average_r": round(sum(t.r_multiple for t in trades) / len(trades), 4) if trades else 0.0,
+            "by_signal": by_signal,
+            "vetoes_by_rule": dict(sorted(self.vetoes.items())),
+            "blocked_by_limit": dict(sorted(self.limits.items())),
+            "actions": dict(sorted(self.actions.items())),
+            "gate_changes": dict(sorted(self.gate_changes.items())),
+            "flattens_by_reason": dict(sorted(self.flattens.items())),
+            "entries_cancelled_by_reason": dict(sorted(self.cancelled.items())),
+            "entries_rejected": self.rejected,
+        }
 
 
 def summarize(trades: list, decisions: list, days: int, records: list = ()) -> dict:
-    """The summary of a run: ``decisions`` are the bar decisions, ``records`` the whole trace
-    (for the counts of gate changes, flattens and cancelled or rejected entries)."""
-    nets = [t.net_usd for t in trades]
-    wins = [n for n in nets if n > 0]
-    losses = [n for n in nets if n < 0]
-    equity, peak, max_dd = 0.0, 0.0, 0.0
-    for n in nets:
-        equity += n
-        peak = max(peak, equity)
-        max_dd = max(max_dd, peak - equity)
-    by_signal: dict[str, dict] = {}
+    """The summary of a run from lists: ``decisions`` are the bar decisions, ``records`` the
+    whole trace (for the counts of gate changes, flattens and cancelled or rejected entries)."""
+    tally = Tally()
+    for d in decisions:
+        tally(d)
+    for r in records:
+        if not isinstance(r, Decision):
+            tally(r)
     for t in trades:
-        s = by_signal.setdefault(t.tag, {"trades": 0, "wins": 0, "net_usd": 0.0})
-        s["trades"] += 1
-        s["wins"] += t.net_usd > 0
-        s["net_usd"] = round(s["net_usd"] + t.net_usd, 2)
-    for s in by_signal.values():
-        s["win_rate"] = round(s["wins"] / s["trades"], 4) if s["trades"] else 0.0
-    vetoes = Counter(v["rule"] for d in decisions for v in d.vetoes)
-    limits = Counter(d.limit for d in decisions if d.limit)
-    actions = Counter(d.action.split(" ")[0] if d.action.startswith("enter") else d.action for d in decisions)
-    gross_win, gross_loss = sum(wins), -sum(losses)
-    return {
-        "days": days,
-        "bars": len(decisions),
-        "trades": len(trades),
-        "wins": len(wins),
-        "losses": len(losses),
-        "win_rate": round(len(wins) / len(trades), 4) if trades else 0.0,
-        "gross_usd": round(sum(t.gross_usd for t in trades), 2),
-        "commission_usd": round(sum(t.commission_usd for t in trades), 2),
-        "net_usd": round(sum(nets), 2),
-        "profit_factor": round(gross_win / gross_loss, 4) if gross_loss > 0 else None,
-        "max_drawdown_usd": round(max_dd, 2),
-        "average_r": round(sum(t.r_multiple for t in trades) / len(trades), 4) if trades else 0.0,
-        "by_signal": by_signal,
-        "vetoes_by_rule": dict(sorted(vetoes.items())),
-        "blocked_by_limit": dict(sorted(limits.items())),
-        "actions": dict(sorted(actions.items())),
-        "gate_changes": dict(sorted(Counter(f"{r.old} -> {r.new}" for r in records
-                                            if getattr(r, "kind", "") == "gate").items())),
-        "flattens_by_reason": dict(sorted(Counter(r.why for r in records
-                                                  if getattr(r, "kind", "") == "flatten").items())),
-        "entries_cancelled_by_reason": dict(sorted(Counter(r.why for r in records if getattr(r, "kind", "") == "order"
-                                                           and r.action == "cancelled").items())),
-        "entries_rejected": sum(1 for r in records if getattr(r, "kind", "") == "order" and r.action == "rejected"),
-    }
+        tally(t)
+    return tally.summary(days)
+
+
+_TRADE_FIELDS = ["entry_id", "tag", "side", "qty", "entry_t", "entry_price", "exit_t", "exit_price",
+                 "exit_role", "gross_usd", "commission_usd", "net_usd", "r_multiple"]
+
+
+class RunWriter:
+    """A session sink that writes a run folder as the records come: decisions.jsonl streamed,
+    then at ``commit`` trades.csv, summary.json and equity.png. Everything is written into a
+    temporary folder beside ``out`` and renamed into place at ``commit``: a run that fails or
+    is killed leaves the previous run folder whole (``abort`` removes the temporary one)."""
+
+    def __init__(self, out: Path):
+        self.out = Path(out)
+        prepare_out(self.out)
+        parent = self.out.resolve().parent
+        try:
+            self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", suffix=".tmp", dir=parent))
+        except OSError as exc:
+            raise _oserror(parent, exc, "cannot create a temporary run folder") from None
+        self.tally = Tally()
+        self._fh = None
+        with _writing(self.out / "decisions.jsonl"):
+            self._fh = open(self.tmp / "decisions.jsonl", "wb")
+
+    def __call__(self, rec) -> None:
+        self.tally(rec)
+        if hasattr(rec, "to_json") and not isinstance(rec, (ClosedTrade, Fill)):
+            with _writing(self.out / "decisions.jsonl"):
+                self._fh.write(orjson.dumps(rec.to_json(), option=orjson.OPT_SERIALIZE_NUMPY) + b"\n")
+
+    def summary(self, days: int) -> dict:
+        return self.tally.summary(days)
+
+    def commit(self, summary: dict) -> None:
+        """Write the rest and put the run folder in place of ``out`` (errors name the file in
+        ``out`` it was for)."""
+        trades, tmp, out = self.tally.trades, self.tmp, self.out
+        with _writing(out / "decisions.jsonl"):
+            self._fh.close()
+        with _writing(out / "trades.csv"), open(tmp / "trades.csv", "w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=_TRADE_FIELDS, extrasaction="ignore")
+            w.writeheader()
+            for t in trades:
+                w.writerow(asdict(t))
+        with _writing(out / "equity.png"):
+            plot_equity(tmp / "equity.png", trades)
+        with _writing(out / "summary.json"):
+            (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        _swap_into_place(tmp, self.out)
+
+    def abort(self) -> None:
+        if self._fh is not None and not self._fh.closed:
+            self._fh.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    """Replace the folder ``out`` by ``tmp`` (the old one is renamed aside, then removed)."""
+    old = None
+    try:
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=tmp.parent))
+            os.rename(out, old / "run")
+        os.rename(tmp, out)
+    except OSError as exc:
+        if old is not None and (old / "run").exists() and not out.exists():
+            os.rename(old / "run", out)
+        raise _oserror(out, exc, "cannot put the run folder in place") from None
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def write_outputs(out: Path, trades: list, decisions: list, summary: dict) -> None:
-    """Write the four outputs to ``out``; ``decisions``: the trace (``BacktestResult.trace``:
-    bar decisions and gate/flatten/order records, anything with ``to_json``)."""
-    out = Path(out)
-    prepare_out(out)
-    with _writing(out / "trades.csv"), open(out / "trades.csv", "w", newline="") as fh:
-        fields = ["entry_id", "tag", "side", "qty", "entry_t", "entry_price", "exit_t", "exit_price",
-                  "exit_role", "gross_usd", "commission_usd", "net_usd", "r_multiple"]
-        w = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
-        w.writeheader()
-        for t in trades:
-            w.writerow(asdict(t))
-    with _writing(out / "decisions.jsonl"), open(out / "decisions.jsonl", "wb") as fh:
+    """Write the four outputs to ``out`` from lists; ``decisions``: the trace (bar decisions and
+    gate/flatten/order records, anything with ``to_json``); ``trades``: the closed trades."""
+    w = RunWriter(out)
+    try:
         for d in decisions:
-            fh.write(orjson.dumps(d.to_json(), option=orjson.OPT_SERIALIZE_NUMPY) + b"\n")
-    with _writing(out / "summary.json"):
-        (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    with _writing(out / "equity.png"):
-        plot_equity(out / "equity.png", trades)
+            w(d)
+        for t in trades:
+            w.tally.trades.append(t)
+        w.commit(summary)
+    except BaseException:
+        w.abort()
+        raise
 
 
 def plot_equity(path: Path, trades: list) -> None:

@@ -1,10 +1,12 @@
-"""Brokers: order, fill and trade types, the broker interface, and the simulated paper broker.
+"""Brokers: order, fill and trade types, client order ids, the broker protocols, and the paper broker.
 
-``mia.broker.orders`` holds the types and the ``Broker`` protocol that every broker (paper,
-and later the live Interactive Brokers one) implements; ``mia.broker.paper`` fills orders
-against replayed trades or bars, deterministically.
+``mia.broker.orders`` holds the types, ``OrderIds`` and the protocols: ``Broker`` (what a
+trading session calls, paper or live) and ``SimulatedBroker`` (a broker that fills against the
+replayed market); ``mia.broker.paper`` fills orders against replayed trades, deterministically.
 """
-from mia.broker.orders import Broker, BrokerError, ClosedTrade, Fill, OrderIntent, WorkingOrder
+from mia.broker.orders import (Broker, BrokerError, ClosedTrade, Fill, OrderIds, OrderIntent, SimulatedBroker,
+                               WorkingOrder)
 from mia.broker.paper import PaperBroker
 
-__all__ = ["Broker", "BrokerError", "ClosedTrade", "Fill", "OrderIntent", "PaperBroker", "WorkingOrder"]
+__all__ = ["Broker", "BrokerError", "ClosedTrade", "Fill", "OrderIds", "OrderIntent", "PaperBroker",
+           "SimulatedBroker", "WorkingOrder"]

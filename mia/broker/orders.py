@@ -1,12 +1,18 @@
-"""Order, fill and trade types, and the ``Broker`` protocol every broker implements.
+"""Order, fill and trade types, client order ids, and the protocols every broker implements.
 
 An ``OrderIntent`` is an entry with an OCO bracket: a stop and a target measured in ticks from
-the entry's actual fill price. Brokers report ``Fill``s; a position that closes becomes a
-``ClosedTrade`` with its P&L in USD (commissions included) and its R multiple.
+the entry's actual fill price; its ``id`` is a client order id from ``OrderIds``, unique within
+a trading day across engines, reloads and restarts. A broker reports what happens to the
+listener the session attached: each ``Fill``, and each ``ClosedTrade`` (a position closed, its
+P&L in USD with commissions and its R multiple). ``Broker`` is what a trading session calls
+(paper or live); ``SimulatedBroker`` adds what only a simulator has: fills from the replayed
+trades (``on_trade``) and the price band in which a trade can fill nothing (``quiet_band``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Callable
+from datetime import date
 from typing import Literal, Protocol, runtime_checkable
 
 from mia.errors import MiaError
@@ -90,12 +96,33 @@ class ClosedTrade:
     r_multiple: float
 
 
+class OrderIds:
+    """Client order ids ``<trading day YYYYMMDD>-<n>``: ``n`` counts every entry of the session
+    (it does not restart with the day, a new engine or a reload; a restart resumes from the
+    journal's last ``n``), so no id is ever made twice."""
+
+    def __init__(self, last: int = 0):
+        self.last = last
+
+    def next(self, day: date) -> str:
+        self.last += 1
+        return f"{day:%Y%m%d}-{self.last:04d}"
+
+
+#: what a broker reports to: each ``Fill`` and each ``ClosedTrade``, in the order they happen
+Listener = Callable[["Fill | ClosedTrade"], None]
+
+
 @runtime_checkable
 class Broker(Protocol):
-    """What the engine and supervisor need from a broker (paper or live)."""
+    """What a trading session needs from a broker (paper or live)."""
+
+    def attach(self, listener: Listener) -> None:
+        """Where fills and closed trades are reported from now on."""
 
     def submit(self, intent: OrderIntent) -> None:
-        """Send an entry with its bracket; a duplicate ``intent.id`` is ignored."""
+        """Send an entry with its bracket; ``BrokerError`` when it cannot be taken (an id
+        already used included)."""
 
     def cancel(self, order_id: str) -> bool:
         """Cancel the unfilled rest of an entry; True when something was cancelled."""
@@ -103,8 +130,9 @@ class Broker(Protocol):
     def cancel_all(self) -> int:
         """Cancel every working entry (brackets of open positions stay); the number cancelled."""
 
-    def flatten(self, t: float, price: float) -> list[Fill]:
-        """Cancel working entries and close the whole position; idempotent."""
+    def flatten(self, t: float, price: float) -> object:
+        """Cancel working entries and close the whole position at market (``price``: the last
+        known price, what a simulator fills at); idempotent. Fills are reported."""
 
     @property
     def position(self) -> int: ...
@@ -116,7 +144,15 @@ class Broker(Protocol):
     def working(self) -> list[WorkingOrder]: ...
 
     @property
-    def closed_trades(self) -> list[ClosedTrade]: ...
-
-    @property
     def realized_usd(self) -> float: ...
+
+
+@runtime_checkable
+class SimulatedBroker(Broker, Protocol):
+    """A broker that fills against the replayed market itself (the paper broker)."""
+
+    def on_trade(self, t: float, price: float, size: float) -> object:
+        """Fill what one trade print fills (reported to the listener)."""
+
+    def quiet_band(self) -> tuple[float, float]:
+        """(lo, hi): a trade priced strictly inside fills nothing and changes nothing."""

@@ -10,14 +10,17 @@ Rules (all prices in points, deterministic, no wall clock):
   gapped through it, worsened by slippage. A target fills at its price, no slippage. OCO: the
   first leg to fill closes the whole bracket. On a bar touching both legs, the stop wins.
 - flatten: cancel working entries and close everything at ``price`` worsened by slippage.
-Commissions are per contract per side. Entries opposite to an open position are refused.
+Commissions are per contract per side. Entries opposite to an open position or to a working
+entry are refused, and so is an id already used. Every fill and closed trade is reported to the
+attached listener (``attach``) as it happens; ``on_trade``, ``on_bar`` and ``flatten`` also return
+their fills.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-from mia.broker.orders import BrokerError, ClosedTrade, Fill, OrderIntent, Role, WorkingOrder
+from mia.broker.orders import BrokerError, ClosedTrade, Fill, Listener, OrderIntent, Role, WorkingOrder
 
 
 @dataclass(slots=True)
@@ -58,11 +61,19 @@ class PaperBroker:
         self._lots: dict[str, _Lot] = {}
         self._closed: list[ClosedTrade] = []
         self._realized = 0.0
+        self._listener: Listener | None = None
+
+    def attach(self, listener: Listener) -> None:
+        self._listener = listener
+
+    def _report(self, what) -> None:
+        if self._listener is not None:
+            self._listener(what)
 
     # -- orders -------------------------------------------------------------------------------
     def submit(self, intent: OrderIntent) -> None:
         if intent.id in self._seen:
-            return
+            raise BrokerError(f"order {intent.id!r}: this id was already used; an order id is sent once")
         intent.validate()
         pos = self.position
         if pos and (pos > 0) != (intent.side > 0):
@@ -161,7 +172,9 @@ class PaperBroker:
         else:   # a further partial fill of the same limit order: same price, same bracket
             lot.qty += qty
             lot.entry_commission += comm
-        return Fill(it.id, t, it.side, qty, price, comm, "entry")
+        fill = Fill(it.id, t, it.side, qty, price, comm, "entry")
+        self._report(fill)
+        return fill
 
     def _exit(self, lot: _Lot, t: float, price: float, role: Role) -> Fill:
         del self._lots[lot.entry_id]
@@ -173,7 +186,10 @@ class PaperBroker:
                             t, price, role, gross, total_comm, gross - total_comm, points / lot.stop_points)
         self._closed.append(trade)
         self._realized += trade.net_usd
-        return Fill(lot.entry_id, t, -lot.side, lot.qty, price, comm, role)
+        fill = Fill(lot.entry_id, t, -lot.side, lot.qty, price, comm, role)
+        self._report(fill)
+        self._report(trade)
+        return fill
 
     def quiet_band(self) -> tuple[float, float]:
         """(lo, hi): a trade priced strictly between them fills nothing (``on_trade`` would return

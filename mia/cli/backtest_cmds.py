@@ -50,8 +50,8 @@ def register(sub) -> None:
 
 
 def cmd_backtest(args) -> int:
-    from mia.backtest.data import run_backtest
-    from mia.backtest.report import prepare_out, print_summary, summarize, write_outputs
+    from mia.backtest.driver import backtest_days
+    from mia.backtest.report import RunWriter, print_summary
     from mia.dsl import compile_rules, load_rules
 
     # mistakes in the arguments are said before anything runs
@@ -59,24 +59,29 @@ def cmd_backtest(args) -> int:
     commission = _non_negative("--commission", args.commission, "USD per contract")
     zones, cache = zones_from(args), cache_from(args)
     out = Path(args.out)
-    prepare_out(out)
     compiled = compile_rules(load_rules(args.rules or default_rules_paths()))
-    result = run_backtest(compiled, args.data, args.date_from, args.date_to,
-                          slippage_ticks=slippage, commission_per_contract=commission,
-                          progress=not (args.no_progress or args.json), cache=cache, zones=zones)
-    summary = summarize(result.trades, result.decisions, len(result.days), result.trace)
-    summary["events"] = result.events
-    summary["bad_lines"] = result.bad_lines
-    write_outputs(out, result.trades, result.trace, summary)
+    writer = RunWriter(out)
+    try:
+        bt = backtest_days(compiled, args.data, args.date_from, args.date_to, sinks=[writer], record=False,
+                           slippage_ticks=slippage, commission_per_contract=commission,
+                           progress=not (args.no_progress or args.json), cache=cache, zones=zones)
+        summary = writer.summary(len(bt.session.days))
+        summary["events"] = bt.session.events
+        summary["bad_lines"] = bt.bad_lines
+        writer.commit(summary)
+    except BaseException:
+        writer.abort()
+        raise
+    bad_lines = bt.bad_lines
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
         print_summary(summary)
         print(f"wrote {out}/trades.csv, decisions.jsonl, summary.json, equity.png; "
               f"ask `mia why HH:MM --run {out}` about any bar")
-    if result.bad_lines:
-        print(f"{sum(result.bad_lines.values())} bad data lines skipped: "
-              + ", ".join(f"{k} {v}" for k, v in sorted(result.bad_lines.items())), file=sys.stderr)
+    if bad_lines:
+        print(f"{sum(bad_lines.values())} bad data lines skipped: "
+              + ", ".join(f"{k} {v}" for k, v in sorted(bad_lines.items())), file=sys.stderr)
     return 0
 
 

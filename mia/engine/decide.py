@@ -1,112 +1,27 @@
 """One decision per closed bar: pick the signal, apply hard rules, ask the risk gate, size, bracket.
 
 ``Engine.decide`` reads a bar's rule outcomes (a row of the compiled kernel's outputs) and
-returns a ``Decision``: the trace record (what fired, what vetoed or scaled it with the rule's
-`path:line` and the values it saw, the gate state, the final action) and, when it trades, the
-``OrderIntent`` to send. Highest priority wins; a long and a short at the same top priority
-cancel out (traced). No pyramiding: while a position is open or an entry order is still working,
-new signals are traced ("in position", "entry working"), not traded.
-
-The trace (decisions.jsonl) holds one ``Decision`` per closed bar (no ``kind`` key, as it always
-had) and, between them in time order, the records of what happened outside a bar's decision,
-each with a ``kind``: ``GateRecord`` ("gate": a risk-state change), ``FlattenRecord``
-("flatten": why the position was closed) and ``OrderRecord`` ("order": an entry cancelled or
-rejected, and why).
+returns a ``Decision`` (``mia.engine.records``): what fired, what vetoed or scaled it with the
+rule's `path:line` and the values it saw, the gate state, the final action and, when it trades,
+the ``OrderIntent`` to send, its id from the session's ``OrderIds``. Highest priority wins; a
+long and a short at the same top priority cancel out (traced). No pyramiding: while a position
+is open or an entry order is still working, new signals are traced ("in position", "entry
+working"), not traded.
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-
 import numpy as np
 
-from mia.broker.orders import OrderIntent
+from mia.broker.orders import OrderIds, OrderIntent
 from mia.dsl import ast
 from mia.dsl.compile import CompiledRules
 from mia.dsl.firings import format_value, reason_text
 from mia.dsl.program import Read
 from mia.engine.clock import iso
-from mia.engine.risk import GateChange, RiskGate
-
-
-@dataclass
-class Decision:
-    t: float
-    time: str
-    action: str                       # "none", "enter long 1", "blocked", "conflict", "in position", ...
-    fired: list[dict] = field(default_factory=list)
-    chosen: str | None = None
-    vetoes: list[dict] = field(default_factory=list)
-    scales: list[dict] = field(default_factory=list)
-    gate: str = ""
-    limit: str = ""
-    detail: str = ""
-    size: int = 0
-    intent: dict | None = None
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-
-@dataclass
-class GateRecord:
-    """kind "gate": the risk gate changed state (``from`` -> ``to``) because of ``limit``
-    (a `risk.` key, set at ``where``), having seen ``values``."""
-    t: float
-    time: str
-    old: str
-    new: str
-    reason: str
-    limit: str = ""
-    where: str = ""
-    values: dict = field(default_factory=dict)
-    kind: str = "gate"
-
-    @classmethod
-    def of(cls, ch: GateChange) -> "GateRecord":
-        return cls(ch.t, iso(ch.t), ch.old, ch.new, ch.reason, ch.limit, ch.where, dict(ch.values))
-
-    def to_json(self) -> dict:
-        return {"kind": self.kind, "t": self.t, "time": self.time, "from": self.old, "to": self.new,
-                "reason": self.reason, "limit": self.limit, "where": self.where, "values": self.values}
-
-
-@dataclass
-class FlattenRecord:
-    """kind "flatten": the whole position was closed at ``price``; ``why`` is "daily loss",
-    "end of trading hours" or "end of data"; ``closed``: one entry per lot closed."""
-    t: float
-    time: str
-    why: str
-    detail: str
-    position: int
-    price: float
-    gate: str
-    closed: list[dict] = field(default_factory=list)
-    kind: str = "flatten"
-
-    def to_json(self) -> dict:
-        return {"kind": self.kind, **{k: v for k, v in asdict(self).items() if k != "kind"}}
-
-
-@dataclass
-class OrderRecord:
-    """kind "order": an entry order was ``cancelled`` (its unfilled rest) or ``rejected`` by the
-    broker; ``why`` says what made it so."""
-    t: float
-    time: str
-    order: str
-    action: str                        # "cancelled" or "rejected"
-    why: str
-    side: int = 0
-    qty: int = 0
-    order_type: str = ""               # "market" or "limit"
-    submitted: str = ""                # when the entry was decided
-    kind: str = "order"
-
-    def to_json(self) -> dict:
-        return {"kind": self.kind, **{k: v for k, v in asdict(self).items() if k != "kind"}}
+from mia.engine.records import Decision
+from mia.engine.risk import RiskGate
 
 
 def _where(pos) -> str:
@@ -114,16 +29,15 @@ def _where(pos) -> str:
 
 
 class Engine:
-    def __init__(self, compiled: CompiledRules, gate: RiskGate | None = None):
+    def __init__(self, compiled: CompiledRules, gate: RiskGate | None = None, ids: OrderIds | None = None):
         self.c = compiled
         self.rs = compiled.ruleset
         self.gate = gate or RiskGate.for_rules(self.rs)
+        self.ids = ids or OrderIds()
         idx = compiled.program.output_index
         self.sig_cols = [(s, idx[s.name]) for s in self.rs.signals]
         self.hard_cols = [(h, idx[h.name]) for h in self.rs.hard_rules]
         self.scale_cols = [(s, idx[s.name]) for s in self.rs.sizing.scale]
-        self.vix_col = compiled.inputs.index("vix") if "vix" in compiled.inputs else None
-        self.seq = 0
         # the program lists what signals and hard rules read; sizing rules' reads are found here
         self.reads = dict(compiled.program.reads)
         for sc in self.rs.sizing.scale:
@@ -158,10 +72,9 @@ class Engine:
     def decide(self, t: float, x: np.ndarray, out: np.ndarray, position: int, vix: float = math.nan,
                working: Sequence = ()) -> Decision:
         """The decision for the bar closing at ``t`` (inputs ``x``, kernel outputs ``out``), with
-        the open ``position`` and the entry orders still ``working`` (``WorkingOrder``s of role
-        "entry": a signal while one works is traced as "entry working" and sends nothing)."""
-        if self.vix_col is not None and vix != vix:
-            vix = x[self.vix_col]
+        the open ``position``, the bar's ``vix`` (for `risk.halt_vix_above`; NaN: unknown) and the
+        entry orders still ``working`` (``WorkingOrder``s of role "entry": a signal while one
+        works is traced as "entry working" and sends nothing)."""
         d = Decision(t=t, time=iso(t), action="none")
         fired = [(s, col) for s, col in self.sig_cols if out[col] == 1.0]
         for s, _ in fired:
@@ -225,11 +138,9 @@ class Engine:
             return d
         ex = self.rs.exits
         target = ex.take_profit_ticks if ex.take_profit_ticks is not None else ex.take_profit_r * ex.stop_ticks
-        self.seq += 1
-        intent = OrderIntent(id=f"{self.gate.day:%Y%m%d}-{self.seq:04d}", t=t, side=1 if signal.side == "long" else -1,
-                             qty=size, kind="market", limit_price=None, stop_ticks=ex.stop_ticks,
-                             target_ticks=target, tag=signal.name)
-        d.intent = asdict(intent)
+        d.intent = OrderIntent(id=self.ids.next(self.gate.day), t=t, side=1 if signal.side == "long" else -1,
+                               qty=size, kind="market", limit_price=None, stop_ticks=ex.stop_ticks,
+                               target_ticks=target, tag=signal.name)
         d.action = f"enter {signal.side} {size}"
         return d
 

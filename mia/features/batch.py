@@ -8,7 +8,6 @@ as streaming the replay, several times faster. Memory: the chunk buffers plus th
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -16,41 +15,13 @@ from pathlib import Path
 import numpy as np
 
 from mia.dsl import catalog
-from mia.features.blocks import Block, blocks, event_at
+from mia.features.blocks import Block, blocks
 from mia.features.config import FeatureConfig
 from mia.features.daycache import DayCache
 from mia.features.engine import FeatureEngine, FeatureFrame
-from mia.features.kernel import OTHER, advance
 from mia.market.sierra import BadLines
 
 COLUMNS = [f.name for f in catalog.FEATURES]
-
-
-def _open_band() -> tuple[float, float]:
-    return -math.inf, math.inf
-
-
-def drive(block: Block, st: np.ndarray, depth: np.ndarray, handle, band=_open_band) -> int:
-    """Run ``block`` over a feature engine's state: the bulk kernel takes every row it may (a
-    trade only when priced strictly inside ``band()``, asked again after each handled event),
-    ``handle(event)`` takes the others, in order. Returns the rows the kernel took."""
-    t, code, x, others = block.t, block.code, block.x, block.others
-    n = len(t)
-    i = k = taken = 0
-    lo, hi = band()
-    while True:
-        j = advance(t, code, x, i, n, st, depth, lo, hi)
-        taken += j - i
-        if j >= n:
-            return taken
-        if code[j] == OTHER:
-            ev = others[k]
-            k += 1
-        else:
-            ev = event_at(block, j)
-        handle(ev)
-        lo, hi = band()
-        i = j + 1
 
 
 def run_block(eng: FeatureEngine, block: Block, on_row) -> int:
@@ -60,7 +31,7 @@ def run_block(eng: FeatureEngine, block: Block, on_row) -> int:
         if eng.update(ev):
             on_row(eng)
 
-    drive(block, eng.st, eng.depth, handle)
+    eng.run_block(block, handle)
     return len(block.t)
 
 

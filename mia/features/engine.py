@@ -24,11 +24,13 @@ from mia.dsl import catalog
 from mia.engine.clock import day_bounds, local
 from mia.features.config import FeatureConfig
 from mia.features.base import BaseTracker
+from mia.features.drive import drive, open_band
 from mia.features.levels import LevelBook
 from mia.features.kernel import (ASK, ASKVOL, BAR_INDEX, BAR_START, BD_MODE, BID, BIDVOL, DAY_END, DAY_START, DEPTH,
-                                 HAS_BAR, NP2V, NPV, NVOL, P2V, PV, QUOTE, TRADE, VOL, C, H, L, O, V, new_state, set_bar,
-                                 step)
+                                 HAS_BAR, LAST, NP2V, NPV, NVOL, P2V, PV, QUOTE, TRADE, VOL, C, H, L, O, V, new_state,
+                                 set_bar, step)
 from mia.features.studies import Indexed, WilderAtr
+from mia.instruments import instrument as instrument_facts
 from mia.market.bars import SC_SLACK
 
 NAN = math.nan
@@ -51,8 +53,11 @@ HANDLED_TYPES = frozenset(_HANDLERS)
 
 
 class FeatureEngine:
-    def __init__(self, instrument: str = "ES", config: FeatureConfig | None = None, tick_size: float = 0.25):
+    def __init__(self, instrument: str = "ES", config: FeatureConfig | None = None, tick_size: float | None = None):
+        """``tick_size``: the instrument's (``config/instruments.yaml``) unless given."""
         self.cfg = config or FeatureConfig()
+        if tick_size is None:
+            tick_size = instrument_facts(instrument).tick_size
         self.tick = tick_size
         self.instrument = instrument
         self.row = np.full(len(catalog.FEATURES), NAN)
@@ -78,6 +83,18 @@ class FeatureEngine:
         self.base.reset()
 
     # ---- events --------------------------------------------------------------------------------
+    @property
+    def last_price(self) -> float:
+        """The last trade's price (NaN before the first trade)."""
+        return float(self.st[LAST])
+
+    def run_block(self, block, handle, band=open_band) -> int:
+        """Take a columnar block: the bulk kernel runs the rows it may (trades only when priced
+        strictly inside ``band()``, asked again after each handled event), ``handle(event)``
+        gets every other row as an event, in order (it calls ``update``). Returns the rows the
+        kernel took."""
+        return drive(block, self.st, self.depth, handle, band)
+
     def update(self, ev) -> bool:
         st = self.st
         emitted = self._roll(ev.t) if not (st[DAY_START] <= ev.t < st[DAY_END]) else False

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-import mia.backtest.data
+import mia.backtest.driver
 from mia.cli import main
 
 
@@ -48,7 +48,7 @@ def no_run(monkeypatch):
     def boom(*a, **k):
         raise AssertionError("the backtest ran")
 
-    monkeypatch.setattr(mia.backtest.data, "run_backtest", boom)
+    monkeypatch.setattr(mia.backtest.driver, "backtest_days", boom)
 
 
 def one_error_line(capsys) -> str:

@@ -13,7 +13,7 @@ import shutil
 
 import pytest
 
-from mia.backtest.run import Backtest, run
+from mia.backtest.driver import Backtest, run
 from mia.dsl import compile_rules, load_rules
 from mia.features import FeatureEngine
 from mia.features.blocks import blocks
@@ -92,7 +92,7 @@ def both(compiled, paths):
     streamed = run(compiled, FeatureEngine(), replay(paths))
     bt = Backtest(compiled, FeatureEngine())
     for block in blocks(paths):
-        bt.on_block(block)
+        bt.session.on_block(block)
     return streamed, bt.finish(), bt
 
 
@@ -110,7 +110,7 @@ def test_block_feed_equals_event_feed(case, source, days, trade_only, trade_gap,
     assert len(streamed.trades) >= (2 if case == "daily_loss_halts" else 5)
     roles = {t.exit_role for t in streamed.trades}
     assert roles <= {"stop", "target", "flatten"}
-    states = {new for _, _, new, _ in bt.gate.transitions}
+    states = {r.new for r in fast.trace if getattr(r, "kind", "") == "gate"}
     if case == "daily_loss_halts":
         assert "HALTED" in states and "flatten" in roles
     if case == "profit_target_reduces":

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from mia.backtest.run import END_OF_DAY, Backtest, run
+from mia.backtest.driver import Backtest, run
+from mia.runtime.session import END_OF_DAY
 from mia.dsl import compile_rules, load_rules
 from mia.engine.clock import trading_day
 from mia.features import FeatureEngine
@@ -38,7 +39,7 @@ def test_no_position_is_carried_overnight(tmp_path):
     streamed = run(compiled, FeatureEngine(), replay([tmp_path]))
     bt = Backtest(compiled, FeatureEngine())
     for block in blocks([tmp_path]):
-        bt.on_block(block)
+        bt.session.on_block(block)
     fast = bt.finish()
     assert fast.trades == streamed.trades and fast.trace == streamed.trace
     assert streamed.trades

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mia.broker import Broker, BrokerError, OrderIntent, PaperBroker
+from mia.broker import Broker, BrokerError, OrderIntent, PaperBroker, SimulatedBroker
 from mia.errors import MiaError
 
 
@@ -183,14 +183,28 @@ def test_flatten_closes_at_price_with_slippage_and_is_idempotent():
     assert len(b.closed_trades) == 1 and b.realized_usd == 41.0
 
 
-def test_duplicate_submit_is_ignored():
+def test_an_order_id_used_twice_is_refused_and_changes_nothing():
     b = es()
     b.submit(mkt(qty=1))
-    b.submit(mkt(qty=1))
+    with pytest.raises(BrokerError, match="'a': this id was already used"):
+        b.submit(mkt(qty=1))
     [f] = b.on_trade(1.0, 5000.00, 1)
     assert f.qty == 1 and b.position == 1
-    b.submit(mkt(qty=1))                        # already filled: still the same order
+    with pytest.raises(BrokerError, match="already used"):
+        b.submit(mkt(qty=1))                    # already filled: still the same id
     assert b.on_trade(2.0, 5000.00, 1) == [] and b.position == 1
+
+
+def test_fills_and_closed_trades_are_reported_in_order_to_the_listener():
+    b = es()
+    got = []
+    b.attach(got.append)
+    b.submit(mkt(qty=1, target=4))
+    [entry] = b.on_trade(1.0, 5000.00, 1)
+    [exit_] = b.on_trade(2.0, 5001.50, 1)
+    assert [type(r).__name__ for r in got] == ["Fill", "Fill", "ClosedTrade"]
+    assert got[0] is entry and got[1] is exit_ and got[2] is b.closed_trades[0]
+    assert got[1].role == "target" and got[2].exit_role == "target"
 
 
 def test_cancel_and_cancel_all():
@@ -216,5 +230,5 @@ def test_bad_orders_raise_broker_error():
 
 
 def test_paper_broker_satisfies_the_protocol():
-    assert isinstance(es(), Broker)
+    assert isinstance(es(), Broker) and isinstance(es(), SimulatedBroker)
     assert es().avg_price != es().avg_price     # NaN when flat

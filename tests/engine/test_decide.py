@@ -77,8 +77,8 @@ def test_highest_priority_wins_and_brackets_follow_exits(compiled):
     assert [f["name"] for f in d.fired] == ["strong_long", "weak_long"]
     assert d.chosen == "strong_long"
     assert d.action == "enter long 2"
-    assert d.intent["side"] == 1 and d.intent["qty"] == 2
-    assert d.intent["stop_ticks"] == 8 and d.intent["target_ticks"] == 16
+    assert d.intent.side == 1 and d.intent.qty == 2
+    assert d.intent.stop_ticks == 8 and d.intent.target_ticks == 16
     assert d.fired[0]["where"].endswith("strategy.yaml:4")
     assert d.fired[0]["values"] == {"delta_ratio": "0.6"}
 

@@ -15,7 +15,11 @@ def ny(day: int, hh: int, mm: int, ss: int = 0) -> float:
 
 
 def gate(**kw) -> RiskGate:
-    return RiskGate(Risk(**kw))
+    """A gate whose published changes the test reads in ``g.changes``."""
+    changes: list = []
+    g = RiskGate(Risk(**kw), publish=changes.append)
+    g.changes = changes
+    return g
 
 
 def test_daily_loss_mid_trade_halts_until_the_roll():
@@ -34,7 +38,7 @@ def test_daily_loss_mid_trade_halts_until_the_roll():
     g.roll(ny(20, 18, 0))
     assert g.state == ACTIVE and g.realized_usd == 0.0 and g.trades_today == 0
     assert g.check_entry(ny(21, 9, 45), 0, 15).ok
-    assert [tr[2] for tr in g.transitions] == [HALTED, ACTIVE]
+    assert [c.new for c in g.changes] == [HALTED, ACTIVE]
 
 
 def test_profit_target_allows_no_new_entries():
@@ -72,7 +76,7 @@ def test_consecutive_losses_halt_and_a_win_resets_the_count():
     g = gate(max_consecutive_losses=3, daily_loss_usd=10_000)
     for k, pnl in enumerate((-50, -50, 80, -50, -50)):
         g.on_closed_trade(ny(20, 10, k), pnl, stopped_out=False)
-    assert g.state == ACTIVE and g.consecutive_losses == 2
+    assert g.state == ACTIVE and g.counters.consecutive_losses == 2
     g.on_closed_trade(ny(20, 10, 9), -50, stopped_out=False)
     assert g.state == HALTED and "3 consecutive losses" in g.reason
 
@@ -102,13 +106,14 @@ def test_every_state_change_names_its_limit_place_and_values(tmp_path):
     (tmp_path / "risk.yaml").write_text("version: 1\ninstrument: ES\nsignals:\n"
                                         "  - {name: s, when: close > 0, side: long}\n"
                                         "risk:\n  daily_profit_target: 200 USD\n  max_consecutive_losses: 2\n")
-    g = RiskGate.for_rules(load_rules([tmp_path]))
+    changes: list = []
+    g = RiskGate.for_rules(load_rules([tmp_path]), publish=changes.append)
     g.on_closed_trade(ny(20, 10, 0), 250.0, stopped_out=False)
     g.roll(ny(20, 18, 0))
     g.on_closed_trade(ny(21, 10, 0), -40.0, stopped_out=True)
     g.on_closed_trade(ny(21, 10, 5), -60.0, stopped_out=True)
     g.on_rejection(ny(21, 10, 6))                       # already halted: no new change
-    got = [(c.old, c.new, c.limit, c.where, c.values) for c in g.changes]
+    got = [(c.old, c.new, c.limit, c.where, c.values) for c in changes]
     where = str(tmp_path / "risk.yaml")
     assert got == [
         (ACTIVE, REDUCE_ONLY, "risk.daily_profit_target", f"{where}:6",
@@ -117,7 +122,8 @@ def test_every_state_change_names_its_limit_place_and_values(tmp_path):
         (ACTIVE, HALTED, "risk.max_consecutive_losses", f"{where}:7",
          {"consecutive_losses": 2, "limit": 2, "daily_pnl_usd": -100.0}),
     ]
-    assert [c[:4] for c in g.transitions] == [(c.t, c.old, c.new, c.reason) for c in g.changes]
+    assert [c.t for c in changes] == [ny(20, 10, 0), ny(20, 18, 0), ny(21, 10, 5)]
+    assert changes[1].reason == "new trading day 2025-11-21" and "2 consecutive losses" in changes[2].reason
     # a limit the rules leave at its default has no place to cite
     g2 = gate(max_order_rejections=0)
     g2.on_rejection(ny(20, 10, 0))

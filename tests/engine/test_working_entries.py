@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from mia.backtest.run import END_OF_DATA, END_OF_HOURS, EXPIRED, Backtest
+from mia.backtest.driver import Backtest
+from mia.runtime.session import END_OF_DATA, END_OF_HOURS, EXPIRED
 from mia.broker.orders import BrokerError, OrderIntent
 from mia.dsl import catalog, compile_rules, load_rules
 
@@ -60,10 +61,10 @@ def orders(bt):
 def test_an_opposite_signal_while_the_entry_works_is_traced_not_sent(bt):
     """No trade prints after an entry: before, the opposite signal's order made the broker raise
     and ended the backtest; now that bar says "entry working" and the entry expires."""
-    bt.on_trade(at(10, 0), 5001.0, 1)
-    bt.on_bar(at(10, 0), row(5001.0))
+    bt.session.on_trade(at(10, 0), 5001.0, 1)
+    bt.session.on_bar(at(10, 0), row(5001.0))
     assert bt.result.decisions[-1].action == "enter long 1"
-    bt.on_bar(at(10, 1), row(4999.0))            # no print since: the buy still works
+    bt.session.on_bar(at(10, 1), row(4999.0))            # no print since: the buy still works
     d = bt.result.decisions[-1]
     assert d.action == "entry working" and d.intent is None and d.chosen == "down"
     assert "20251120-0001" in d.detail
@@ -72,31 +73,31 @@ def test_an_opposite_signal_while_the_entry_works_is_traced_not_sent(bt):
     assert cancel.submitted.startswith("2025-11-20T10:00") and cancel.time.startswith("2025-11-20T10:01")
     assert kinds(bt) == ["bar", "bar", "order"]
     assert [w for w in bt.broker.working if w.role == "entry"] == []
-    bt.on_bar(at(10, 2), row(4999.0))            # one bar later a new entry may go
+    bt.session.on_bar(at(10, 2), row(4999.0))            # one bar later a new entry may go
     assert bt.result.decisions[-1].action == "enter short 1"
-    bt.on_trade(at(10, 2, 5), 4999.0, 1)
+    bt.session.on_trade(at(10, 2, 5), 4999.0, 1)
     assert bt.broker.position == -1 and bt.gate.trades_today == 1
 
 
 def test_an_entry_filled_before_the_next_close_is_not_cancelled(bt):
-    bt.on_bar(at(10, 0), row(5001.0))
-    bt.on_trade(at(10, 0, 30), 5001.0, 1)
-    bt.on_bar(at(10, 1), row(5001.0))
+    bt.session.on_bar(at(10, 0), row(5001.0))
+    bt.session.on_trade(at(10, 0, 30), 5001.0, 1)
+    bt.session.on_bar(at(10, 1), row(5001.0))
     assert bt.broker.position == 1 and orders(bt) == []
     assert bt.result.decisions[-1].action == "in position"
 
 
 def test_a_working_entry_is_cancelled_when_the_hours_end(bt):
-    bt.on_bar(at(15, 59), row(5001.0))
+    bt.session.on_bar(at(15, 59), row(5001.0))
     assert bt.result.decisions[-1].action == "enter long 1"
-    bt.on_bar(at(16, 0), row(5001.0))
+    bt.session.on_bar(at(16, 0), row(5001.0))
     (cancel,) = orders(bt)
     assert cancel.why == END_OF_HOURS
     assert not [w for w in bt.broker.working if w.role == "entry"]
 
 
 def test_a_working_entry_is_cancelled_at_the_end_of_the_data(bt):
-    bt.on_bar(at(10, 0), row(5001.0))
+    bt.session.on_bar(at(10, 0), row(5001.0))
     res = bt.finish()
     (cancel,) = orders(bt)
     assert cancel.why == END_OF_DATA and res.trades == []
@@ -104,10 +105,10 @@ def test_a_working_entry_is_cancelled_at_the_end_of_the_data(bt):
 
 
 def test_a_halt_cancels_the_rest_of_a_working_limit_entry_and_flattens(bt):
-    bt.on_bar(at(10, 0), row(float("nan")))      # a bar without a signal: the gate knows the day
-    assert bt.submit(at(10, 0), OrderIntent("L", at(10, 0), 1, 10, "limit", 5000.0, 40, 80, "manual"))
-    bt.on_trade(at(10, 0, 10), 5000.0, 1)        # 1 of 10 filled
-    bt.on_trade(at(10, 0, 20), 4995.0, 1)        # 1 more at 5000; -2 x 5 points x 50 = -500: the daily loss
+    bt.session.on_bar(at(10, 0), row(float("nan")))      # a bar without a signal: the gate knows the day
+    assert bt.session.submit(at(10, 0), OrderIntent("L", at(10, 0), 1, 10, "limit", 5000.0, 40, 80, "manual"))
+    bt.session.on_trade(at(10, 0, 10), 5000.0, 1)        # 1 of 10 filled
+    bt.session.on_trade(at(10, 0, 20), 4995.0, 1)        # 1 more at 5000; -2 x 5 points x 50 = -500: the daily loss
     assert bt.broker.position == 0 and bt.gate.state == "HALTED"
     tail = [r for r in bt.result.trace if getattr(r, "kind", "bar") != "bar"]
     assert [r.kind for r in tail] == ["gate", "order", "flatten"]
@@ -125,22 +126,22 @@ def test_a_broker_refusal_is_traced_and_counted_not_raised(bt, monkeypatch):
         raise BrokerError(f"order {intent.id!r}: refused")
 
     monkeypatch.setattr(bt.broker, "submit", refuse)
-    bt.on_bar(at(10, 0), row(5001.0))
+    bt.session.on_bar(at(10, 0), row(5001.0))
     (rej,) = orders(bt)
     assert rej.action == "rejected" and "refused" in rej.why
-    assert bt.gate.rejections == 1
+    assert bt.gate.counters.rejections == 1
 
 
 def test_a_flatten_at_the_end_of_the_hours_and_of_the_data_is_traced(bt):
-    bt.on_bar(at(15, 58), row(5001.0))
-    bt.on_trade(at(15, 58, 5), 5001.0, 1)
-    bt.on_trade(at(15, 59, 50), 5003.0, 1)
-    bt.on_bar(at(16, 0), row(5003.0))
+    bt.session.on_bar(at(15, 58), row(5001.0))
+    bt.session.on_trade(at(15, 58, 5), 5001.0, 1)
+    bt.session.on_trade(at(15, 59, 50), 5003.0, 1)
+    bt.session.on_bar(at(16, 0), row(5003.0))
     (flat,) = [r for r in bt.result.trace if getattr(r, "kind", "") == "flatten"]
     assert (flat.why, flat.position, flat.price) == (END_OF_HOURS, 1, 5003.0)
     assert "09:30-16:00" in flat.detail and flat.closed[0]["net_usd"] == 100.0
-    bt.on_bar(at(10, 0, day=21), row(5001.0))
-    bt.on_trade(at(10, 0, 5, day=21), 5001.0, 1)
+    bt.session.on_bar(at(10, 0, day=21), row(5001.0))
+    bt.session.on_trade(at(10, 0, 5, day=21), 5001.0, 1)
     bt.finish()
     flats = [r for r in bt.result.trace if getattr(r, "kind", "") == "flatten"]
     assert [f.why for f in flats] == [END_OF_HOURS, END_OF_DATA]

@@ -1,0 +1,95 @@
+"""The trace records: what a trading session publishes, one object per thing that happened.
+
+A bar's ``Decision`` (no ``kind`` key in JSON, as it always had) and, with a ``kind``:
+``GateRecord`` ("gate": a risk-state change), ``FlattenRecord`` ("flatten": why the position
+was closed) and ``OrderRecord`` ("order": an entry cancelled or rejected, and why). Together,
+in time order, they are decisions.jsonl; ``mia why`` explains them.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from mia.broker.orders import OrderIntent
+from mia.engine.clock import iso
+
+
+@dataclass
+class Decision:
+    t: float
+    time: str
+    action: str                       # "none", "enter long 1", "blocked", "conflict", "in position", ...
+    fired: list[dict] = field(default_factory=list)
+    chosen: str | None = None
+    vetoes: list[dict] = field(default_factory=list)
+    scales: list[dict] = field(default_factory=list)
+    gate: str = ""
+    limit: str = ""
+    detail: str = ""
+    size: int = 0
+    intent: OrderIntent | None = None
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class GateChange:
+    """kind "gate": the risk gate changed state (``old`` -> ``new``) because of ``limit`` (a
+    `risk.` key, set at ``where``; "" for the day roll), having seen ``values``."""
+    t: float
+    old: str
+    new: str
+    reason: str
+    limit: str = ""
+    where: str = ""
+    values: dict = field(default_factory=dict)
+    kind: str = "gate"
+
+    @property
+    def time(self) -> str:
+        return iso(self.t)
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "t": self.t, "time": self.time, "from": self.old, "to": self.new,
+                "reason": self.reason, "limit": self.limit, "where": self.where, "values": self.values}
+
+
+#: the gate's records are the trace's gate records
+GateRecord = GateChange
+
+
+@dataclass
+class FlattenRecord:
+    """kind "flatten": the whole position was closed at ``price``; ``why`` is "daily loss",
+    "end of trading hours", "end of data", a command, ...; ``closed``: one entry per lot closed."""
+    t: float
+    time: str
+    why: str
+    detail: str
+    position: int
+    price: float
+    gate: str
+    closed: list[dict] = field(default_factory=list)
+    kind: str = "flatten"
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, **{k: v for k, v in asdict(self).items() if k != "kind"}}
+
+
+@dataclass
+class OrderRecord:
+    """kind "order": an entry order was ``cancelled`` (its unfilled rest) or ``rejected`` by the
+    broker; ``why`` says what made it so."""
+    t: float
+    time: str
+    order: str
+    action: str                        # "cancelled" or "rejected"
+    why: str
+    side: int = 0
+    qty: int = 0
+    order_type: str = ""               # "market" or "limit"
+    submitted: str = ""                # when the entry was decided
+    kind: str = "order"
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, **{k: v for k, v in asdict(self).items() if k != "kind"}}
