@@ -87,10 +87,12 @@ def backtest_days(compiled: CompiledRules, paths: list[str] | None, date_from: s
     holds the session (events, bars, days) and ``bad_lines`` (bad data lines by reason)."""
     from mia.features import FeatureEngine
     from mia.features.blocks import blocks
+    from mia.features.config import FeatureConfig
     from mia.market.sierra import BadLines
 
     bad = BadLines()
-    bt = Backtest(compiled, FeatureEngine(instrument=compiled.ruleset.instrument), sinks=sinks, record=record,
+    rs = compiled.ruleset
+    bt = Backtest(compiled, FeatureEngine(rs.instrument, FeatureConfig.for_rules(rs)), sinks=sinks, record=record,
                   **broker_kw)
     for block in blocks(data_paths(paths), date_from=_day(date_from, "--from"), date_to=_day(date_to, "--to"),
                         zones=zones, bad=bad, progress=progress, cache=cache):

@@ -1,13 +1,9 @@
 """Rule commands: `mia check`, `mia features`, `mia schema`, `mia signals`."""
 from __future__ import annotations
 
-import csv
 import json
-import math
 import sys
 from pathlib import Path
-
-import numpy as np
 
 from mia import HOME
 from mia.cli.data_options import add_cache_option, add_zone_option, cache_from, zones_from
@@ -108,120 +104,41 @@ def cmd_schema(args) -> int:
     return 0
 
 
-def _read_csv(path: str) -> tuple[list[str], dict[str, np.ndarray], int, list[str]]:
-    """CSV -> (times, columns, rows, problems); a row with a non-numeric cell is skipped and reported."""
-    try:
-        fh = open(path, newline="", encoding="utf-8")
-    except FileNotFoundError:
-        raise MiaError(f"{path}: error: no such file") from None
-    except OSError as exc:
-        raise MiaError(f"{path}: error: cannot read: {exc.strerror}") from None
-    problems: list[str] = []
-    with fh:
-        try:
-            reader = csv.reader(fh)
-            header = next(reader, None)
-            if not header:
-                raise MiaError(f"{path}: error: empty file (expected a header row of column names)")
-            header = [h.strip() for h in header]
-            numeric = [i for i, h in enumerate(header) if h != "time"]
-            t_col = header.index("time") if "time" in header else None
-            times: list[str] = []
-            values: list[list[float]] = []
-            for lineno, row in enumerate(reader, start=2):
-                if not row:
-                    continue
-                if len(row) != len(header):
-                    problems.append(f"{path}:{lineno}: {len(row)} cells, expected {len(header)}")
-                    continue
-                vals = []
-                for i in numeric:
-                    cell = row[i].strip()
-                    if cell == "" or cell.lower() in ("nan", "na", "null"):
-                        vals.append(math.nan)
-                        continue
-                    try:
-                        vals.append(float(cell))
-                    except ValueError:
-                        problems.append(f"{path}:{lineno}: column '{header[i]}': {cell!r} is not a number")
-                        break
-                else:
-                    values.append(vals)
-                    times.append(row[t_col] if t_col is not None else str(lineno - 1))
-        except (UnicodeDecodeError, csv.Error) as exc:
-            raise MiaError(f"{path}: error: not a readable CSV file ({exc})") from None
-    matrix = np.array(values, dtype=np.float64).reshape(len(values), len(numeric))
-    columns = {header[i]: matrix[:, k] for k, i in enumerate(numeric)}
-    return times, columns, len(values), problems
-
-
-def _read_jsonl(paths: list[str], cache=None,
-                zones: dict | None = None) -> tuple[list[str], dict[str, np.ndarray], int, list[str]]:
-    """Sierra Chart day folders -> one feature row per closed bar (New York times)."""
-    from mia.backtest.driver import data_paths
-    from mia.engine.clock import iso
-    from mia.features import compute_features
-    from mia.market.sierra import BadLines
-
-    bad = BadLines()
-    frame = compute_features(data_paths(paths), bad=bad, zones=zones, cache=cache)
-    times = [iso(t)[:16].replace("T", " ") for t in frame.times]
-    columns = {name: frame.matrix[:, j] for j, name in enumerate(frame.columns)}
-    problems = [f"{path}: {reason}: {count} line{'s' * (count != 1)}"
-                for path, reasons in bad.by_file().items() for reason, count in reasons.items()]
-    return times, columns, len(frame.times), problems
-
-
 def cmd_signals(args) -> int:
-    from mia.dsl import compile_rules, load_rules
-    from mia.dsl.firings import firings, format_value, input_matrix
+    from mia.backtest.signals import signals, write_csv
+    from mia.dsl import load_rules
+    from mia.dsl.firings import format_value
 
     rs = load_rules(args.rules or default_rules_paths())
-    paths = args.data or []
-    is_csv = len(paths) == 1 and Path(paths[0]).suffix.lower() == ".csv"
-    if is_csv:
-        source = paths[0]
-        times, columns, n, problems = _read_csv(source)
-    else:
-        source = ", ".join(paths) or "the simulated session"
-        times, columns, n, problems = _read_jsonl(paths, cache_from(args), zones_from(args))
-    compiled = compile_rules(rs)
-    X = input_matrix(compiled, columns, n, source)
-    OUT = compiled.batch(X)
-    rows = firings(compiled, X, OUT)
+    rep = signals(rs, args.data or [], cache_from(args), zones_from(args))
 
     def values_text(f) -> str:
         return " ".join(f"{k}={format_value(v)}" for k, v in f.values)
 
     if args.csv:
-        with open(args.csv, "w", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(["time", "rule", "kind", "side", "values", "effect", "reason"])
-            for f in rows:
-                w.writerow([times[f.row], f.rule, f.kind, f.side, values_text(f), f.effect, f.reason])
+        write_csv(args.csv, rep)
     if not args.quiet:
         from rich.console import Console
+        from rich.markup import escape
         from rich.table import Table
 
         table = Table(show_lines=False)
         for col in ("time", "rule", "kind", "side", "values", "effect / reason"):
             table.add_column(col)
-        for f in rows:
+        for f in rep.firings:
             extra = f"{f.effect}: {f.reason}" if f.kind == "hard_rule" else ""
-            table.add_row(times[f.row], f.rule, f.kind, f.side, values_text(f), extra)
+            table.add_row(*(escape(c) for c in (rep.times[f.row], f.rule, f.kind, f.side, values_text(f), extra)))
         Console(width=200).print(table)
-    counts: dict[str, int] = {}
-    for f in rows:
-        counts[f.rule] = counts.get(f.rule, 0) + 1
+    counts = rep.counts()
     sig = ", ".join(f"{s.name} {counts.get(s.name, 0)}" for s in rs.signals)
     hard = ", ".join(f"{h.name} {counts.get(h.name, 0)}" for h in rs.hard_rules)
-    print(f"{n} rows; signals fired: {sig or 'none defined'}; hard rules against them: {hard or 'none defined'}")
-    if problems:
-        what = f"{len(problems)} bad row{'s' * (len(problems) != 1)} skipped" if is_csv else \
+    print(f"{rep.n} rows; signals fired: {sig or 'none defined'}; hard rules against them: {hard or 'none defined'}")
+    if rep.problems:
+        what = f"{len(rep.problems)} bad row{'s' * (len(rep.problems) != 1)} skipped" if rep.is_csv else \
             "bad data lines skipped (file: reason: count)"
         print(f"{what}:", file=sys.stderr)
-        for p in problems[:20]:
+        for p in rep.problems[:20]:
             print(f"  {p}", file=sys.stderr)
-        if len(problems) > 20:
-            print(f"  ... and {len(problems) - 20} more", file=sys.stderr)
+        if len(rep.problems) > 20:
+            print(f"  ... and {len(rep.problems) - 20} more", file=sys.stderr)
     return 0

@@ -1,7 +1,15 @@
-"""Feature thresholds: the trader's defaults from domain.md, in one place, overridable."""
+"""Feature thresholds: the trader's defaults from domain.md, in one place, overridable.
+
+A rule set's params with the names in ``RULE_PARAMS`` set the feature engine too
+(``FeatureConfig.for_rules``), so that a boundary the rules and the features both read (the VIX
+regimes) is written once, in the rules.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+#: rule params that are feature settings: the VIX regime boundaries the rules compare against
+RULE_PARAMS = ("vix_mid", "vix_high", "vix_extreme")
 
 
 @dataclass(frozen=True)
@@ -30,3 +38,9 @@ class FeatureConfig:
     w_swing: float = 0.15
     w_gex: float = 0.15
     w_vix: float = 0.05
+
+    @classmethod
+    def for_rules(cls, ruleset, base: "FeatureConfig | None" = None) -> "FeatureConfig":
+        """``base`` (the defaults) with the rule set's params named in ``RULE_PARAMS``."""
+        kw = {name: float(ruleset.params[name].value) for name in RULE_PARAMS if name in ruleset.params}
+        return replace(base or cls(), **kw)

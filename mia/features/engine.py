@@ -82,6 +82,10 @@ class FeatureEngine:
         self.atr = WilderAtr(self.cfg.atr_period)
         self.base.reset()
 
+    def configure(self, config: FeatureConfig) -> None:
+        """New settings from now on (a reload of the rules); what was computed stays."""
+        self.cfg = self.levels.cfg = self.base.cfg = config
+
     # ---- events --------------------------------------------------------------------------------
     @property
     def last_price(self) -> float:

@@ -41,6 +41,7 @@ from mia.engine.clock import in_hours, iso
 from mia.engine.decide import Engine
 from mia.engine.records import FlattenRecord, GateChange, OrderRecord
 from mia.engine.risk import ACTIVE, FLATTEN, OPERATOR_HOLDS, PAUSE, REDUCE_ONLY, Limits, RiskGate
+from mia.features.config import FeatureConfig
 from mia.runtime.commands import Command, Result
 
 _CATALOG_INDEX = {f.name: i for i, f in enumerate(catalog.FEATURES)}
@@ -267,11 +268,13 @@ class Session:
     # -- rules ----------------------------------------------------------------------------------
     def swap_rules(self, compiled: CompiledRules, state: np.ndarray | None = None) -> None:
         """New rules between two events: the new kernel (with ``state``, its windows warmed on
-        today's rows, or fresh), engine and limits; the day's counters, holds, position, working
-        orders and order ids carry over."""
+        today's rows, or fresh), engine, limits and feature settings (``FeatureConfig.for_rules``);
+        the day's counters, holds, position, working orders and order ids carry over."""
         self.c = compiled
         rs = compiled.ruleset
         self.gate.swap_limits(Limits.for_rules(rs))
+        if self.features is not None:
+            self.features.configure(FeatureConfig.for_rules(rs))
         self.engine = Engine(compiled, self.gate, self.ids)
         self.point_value = rs.tick_value / rs.tick_size
         self._bind(compiled)
