@@ -18,7 +18,7 @@ their fills.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from mia.broker.orders import BrokerError, ClosedTrade, Fill, Listener, OrderIntent, Role, WorkingOrder
 
@@ -211,6 +211,23 @@ class PaperBroker:
         return lo, hi
 
     # -- state --------------------------------------------------------------------------------
+    def snapshot(self) -> dict:
+        """The broker's book as plain data (ids used, working entries, open lots, realized P&L)."""
+        return {"seen": sorted(self._seen), "realized_usd": self._realized,
+                "entries": [[asdict(it), rest] for it, rest in self._entries.values()],
+                "lots": [asdict(lot) for lot in self._lots.values()]}
+
+    def restore(self, snap: dict) -> None:
+        """The book as ``snapshot`` gave it; closed trades before it are the journal's, not kept here."""
+        self._seen = set(snap["seen"])
+        self._realized = float(snap["realized_usd"])
+        self._entries = {}
+        for it, rest in snap["entries"]:
+            intent = OrderIntent(**it)
+            self._entries[intent.id] = (intent, int(rest))
+        self._lots = {lot["entry_id"]: _Lot(**lot) for lot in snap["lots"]}
+        self._closed = []
+
     @property
     def position(self) -> int:
         return sum(lot.side * lot.qty for lot in self._lots.values())

@@ -11,11 +11,8 @@ every other type: America/New_York). `--zone trade=America/Chicago` changes one 
 """
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 from mia.errors import MiaError
-from mia.market.events import REQUIRED
-from mia.market.sctime import DEFAULT_ZONES
+from mia.market.sctime import DEFAULT_ZONES, zone_error
 
 
 def add_zone_option(p) -> None:
@@ -34,14 +31,9 @@ def zones_from(args) -> dict[str, str] | None:
         typ, zone = typ.strip(), zone.strip()
         if not sep or not typ or not zone:
             raise MiaError(f"--zone {text!r}: error: expected TYPE=ZONE, e.g. trade=UTC")
-        if typ != "*" and typ not in REQUIRED:
-            raise MiaError(f"--zone {text!r}: error: unknown event type {typ!r} "
-                           f"(one of {', '.join(sorted(REQUIRED))}, or *)")
-        try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise MiaError(f"--zone {text!r}: error: unknown time zone {zone!r} "
-                           "(an IANA name such as UTC, America/New_York, America/Chicago)") from None
+        problem = zone_error(typ, zone)
+        if problem:
+            raise MiaError(f"--zone {text!r}: error: {problem}")
         zones[typ] = zone
     return zones
 

@@ -37,10 +37,10 @@ def _where(path: tuple) -> str:
     return "".join(parts) or "the file"
 
 
-def _schema_at(path: tuple) -> dict:
+def _schema_at(path: tuple, schema: dict) -> dict:
     """The schema that applies to ``path`` (following properties/items/additionalProperties)."""
-    node = rules_schema()
-    defs = node["$defs"]
+    node = schema
+    defs = node.get("$defs", {})
     for p in path:
         if "$ref" in node:
             node = defs[node["$ref"].rsplit("/", 1)[1]]
@@ -53,16 +53,19 @@ def _schema_at(path: tuple) -> dict:
     return node
 
 
-def validate_document(doc: Document, rep: Reporter) -> bool:
-    """Report every schema violation of ``doc``; True when there was none."""
+def validate_document(doc: Document, rep: Reporter,
+                      validator: jsonschema.Draft202012Validator | None = None) -> bool:
+    """Report every schema violation of ``doc`` against ``validator`` (default: the rule-file
+    schema); True when there was none."""
     ok = True
-    for err in sorted(_validator().iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
+    validator = validator or _validator()
+    for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
         ok = False
         path = tuple(err.absolute_path)
         where = _where(path)
         v = err.validator
         if v == "additionalProperties":
-            allowed = list(_schema_at(path).get("properties", {}))
+            allowed = list(_schema_at(path, validator.schema).get("properties", {}))
             for key in sorted(set(err.instance) - set(allowed)):
                 hint = did_you_mean(key, allowed)
                 if any(c in key for c in "()<>=+*/ "):

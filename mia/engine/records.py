@@ -93,3 +93,45 @@ class OrderRecord:
 
     def to_json(self) -> dict:
         return {"kind": self.kind, **{k: v for k, v in asdict(self).items() if k != "kind"}}
+
+
+def kind_of(rec) -> str:
+    """The journal's name for a record: "bar", "gate", "flatten", "order", "fill" or "trade"."""
+    from mia.broker.orders import ClosedTrade, Fill
+
+    if isinstance(rec, Decision):
+        return "bar"
+    if isinstance(rec, Fill):
+        return "fill"
+    if isinstance(rec, ClosedTrade):
+        return "trade"
+    return rec.kind
+
+
+def to_json(rec) -> dict:
+    """A record as the JSON object decisions.jsonl (trace records) or the journal (fills, trades) holds."""
+    if hasattr(rec, "to_json"):
+        return rec.to_json()
+    return asdict(rec)
+
+
+def from_json(kind: str, d: dict):
+    """The record object back from ``to_json``'s object (its ``kind_of`` is ``kind``)."""
+    from mia.broker.orders import ClosedTrade, Fill
+
+    d = {k: v for k, v in d.items() if k not in ("kind", "_line")}
+    if kind == "bar":
+        intent = d.get("intent")
+        return Decision(**{**d, "intent": OrderIntent(**intent) if intent else None})
+    if kind == "gate":
+        return GateChange(d["t"], d["from"], d["to"], d["reason"], d.get("limit", ""), d.get("where", ""),
+                          d.get("values", {}))
+    if kind == "flatten":
+        return FlattenRecord(**d)
+    if kind == "order":
+        return OrderRecord(**d)
+    if kind == "fill":
+        return Fill(**d)
+    if kind == "trade":
+        return ClosedTrade(**d)
+    raise ValueError(f"unknown record kind {kind!r}")

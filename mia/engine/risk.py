@@ -116,6 +116,23 @@ class RiskGate:
                 return hold.reason
         return ""
 
+    def snapshot(self) -> dict:
+        """The day's side of the gate as plain data (the journal keeps it; ``restore`` reads it)."""
+        c = self.counters
+        return {"state": self.state, "day": c.day.isoformat() if c.day else None, "realized_usd": c.realized_usd,
+                "trades_today": c.trades_today, "consecutive_losses": c.consecutive_losses,
+                "rejections": c.rejections, "last_stop_t": c.last_stop_t,
+                "holds": [[k, h.state, h.reason, h.daily] for k, h in self.holds.items()]}
+
+    def restore(self, snap: dict) -> None:
+        """The day's side as ``snapshot`` gave it (nothing is published: it already was)."""
+        day = snap.get("day")
+        self.counters = DayCounters(date.fromisoformat(day) if day else None, float(snap["realized_usd"]),
+                                    int(snap["trades_today"]), int(snap["consecutive_losses"]),
+                                    int(snap["rejections"]), snap.get("last_stop_t"))
+        self.holds = {k: Hold(state, reason, bool(daily)) for k, state, reason, daily in snap.get("holds", [])}
+        self.state = snap["state"]
+
     def swap_limits(self, limits: Limits) -> None:
         """New rules: new limits, the same day (counters and holds carry over)."""
         self.limits = limits

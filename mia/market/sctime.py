@@ -59,3 +59,18 @@ def epoch_to_sc(epoch: float, zone: str) -> float:
         dt = datetime.fromtimestamp(epoch, tz=timezone.utc).astimezone(ZoneInfo(zone))
         epoch = epoch + dt.utcoffset().total_seconds()
     return epoch / SECONDS_PER_DAY + _UNIX_DAYS
+
+
+def zone_error(event_type: str, zone: str) -> str | None:
+    """Why ``event_type`` (or ``*``) cannot be read in ``zone``; None when it can."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from mia.market.events import REQUIRED
+
+    if event_type != "*" and event_type not in REQUIRED:
+        return f"unknown event type {event_type!r} (one of {', '.join(sorted(REQUIRED))}, or *)"
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"unknown time zone {zone!r} (an IANA name such as UTC, America/New_York, America/Chicago)"
+    return None

@@ -30,7 +30,9 @@ the gate (``quiet_band``), handing every other event to ``on_event``. Tests hold
 """
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterable
+from datetime import date
 
 import numpy as np
 
@@ -56,6 +58,10 @@ DAILY_LOSS = "daily loss"
 COMMAND = "flatten command"
 
 Sink = Callable[[object], None]
+
+
+def _num(x: float) -> float | None:
+    return None if x != x else x
 
 
 class Session:
@@ -84,6 +90,9 @@ class Session:
         #: working entry id -> (bars closed when it was decided, the time it was decided)
         self._submitted: dict[str, tuple[int, float]] = {}
         self._held: list | None = None
+        #: today's feature rows (a reload warms the new kernel on them)
+        self.today_rows: list[np.ndarray] = []
+        self._rows_day = None
         broker.attach(self._on_report)
 
     def _bind(self, compiled: CompiledRules) -> None:
@@ -243,6 +252,9 @@ class Session:
         self.gate.roll(t)
         d = self.engine.decide(t, x, self.out, self.broker.position, float(row[_VIX]),
                                working=self._working_entries())
+        if self.gate.day != self._rows_day:
+            self._rows_day, self.today_rows = self.gate.day, []
+        self.today_rows.append(row.copy())
         self.days.add(self.gate.day)
         self._last_bar_t = t
         self._publish(d)
@@ -264,6 +276,43 @@ class Session:
         t = self._last_bar_t if self._last_bar_t is not None else 0.0
         self.flatten(t, self.last_price, END_OF_DATA, "the data ended")
         self.days.discard(None)
+
+    # -- state ----------------------------------------------------------------------------------
+    def snapshot(self) -> dict:
+        """Everything of the session that is not re-derived from the data, as plain data: the
+        counters, the gate's day, the broker's book (a simulated one's), the order ids, the
+        rule kernel's state. The journal keeps it beside the feed's position."""
+        broker = self.broker.snapshot() if hasattr(self.broker, "snapshot") else None
+        return {"events": self.events, "bars": self.bars, "days": sorted(d.isoformat() for d in self.days if d),
+                "now": self.now, "last_trade": _num(self._last_trade), "last_bar_t": self._last_bar_t,
+                "submitted": {k: list(v) for k, v in self._submitted.items()}, "ids": self.ids.last,
+                "gate": self.gate.snapshot(), "broker": broker, "rules_version": self.c.ruleset.source_hash,
+                "kernel": base64.b64encode(self.state.tobytes()).decode()}
+
+    def restore(self, snap: dict) -> None:
+        """The state ``snapshot`` gave (the features come from replaying the data, not from here).
+        The kernel's state is taken only if it was made by the same rules."""
+        self.events, self.bars, self.now = int(snap["events"]), int(snap["bars"]), float(snap["now"])
+        self.days = {date.fromisoformat(d) for d in snap["days"]}
+        self._last_trade = float("nan") if snap["last_trade"] is None else float(snap["last_trade"])
+        self._last_bar_t = snap["last_bar_t"]
+        self._submitted = {k: (int(v[0]), float(v[1])) for k, v in snap["submitted"].items()}
+        self.ids.last = int(snap["ids"])
+        self.gate.restore(snap["gate"])
+        if snap.get("broker") is not None and hasattr(self.broker, "restore"):
+            self.broker.restore(snap["broker"])
+        kernel = np.frombuffer(base64.b64decode(snap["kernel"]), dtype=np.float64)
+        if snap.get("rules_version") == self.c.ruleset.source_hash and kernel.shape == self.state.shape:
+            self.state = kernel.copy()
+
+    def warm_state(self, compiled: CompiledRules) -> np.ndarray:
+        """A kernel state for ``compiled`` as if it had run on every bar of today."""
+        state = compiled.new_state()
+        cols = np.array([_CATALOG_INDEX[n] for n in compiled.inputs], dtype=np.int64)
+        out = np.empty(len(compiled.outputs))
+        for row in self.today_rows:
+            compiled.stream(row[cols], state, out)
+        return state
 
     # -- rules ----------------------------------------------------------------------------------
     def swap_rules(self, compiled: CompiledRules, state: np.ndarray | None = None) -> None:
