@@ -1,4 +1,4 @@
-"""Backtest commands: `mia backtest` and `mia why`."""
+"""Backtest command: `mia backtest`."""
 from __future__ import annotations
 
 import json
@@ -41,13 +41,6 @@ def register(sub) -> None:
     add_zone_option(p)
     p.set_defaults(func=cmd_backtest)
 
-    p = sub.add_parser("why", help="explain the decision at a time of a backtest",
-                       description="Why (no) trade at TIME? Reads decisions.jsonl of a backtest run.",
-                       epilog="example: mia why 10:31 --run runs/latest   |   mia why '2025-11-20 10:31'")
-    p.add_argument("time", help="HH:MM (New York; every day of the run) or YYYY-MM-DD HH:MM")
-    p.add_argument("--run", default="runs/latest", metavar="DIR", help="backtest output folder (default: runs/latest)")
-    p.set_defaults(func=cmd_why)
-
 
 def cmd_backtest(args) -> int:
     from mia.backtest.driver import backtest_days
@@ -84,9 +77,3 @@ def cmd_backtest(args) -> int:
               + ", ".join(f"{k} {v}" for k, v in sorted(bad_lines.items())), file=sys.stderr)
     return 0
 
-
-def cmd_why(args) -> int:
-    from mia.backtest.why import why
-
-    print(why(args.run, args.time))
-    return 0

@@ -5,8 +5,9 @@ A ``Command`` names what an operator asked (``status``, ``positions``, ``pnl``, 
 from (``cli``, ``telegram:<chat id>``, ``voice``, ...). Every front end builds the same
 ``Command`` and gets the same ``Result`` back: ``data`` for a front end to render as it likes
 (a table, a message, a sentence) and ``text``, one plain line that says it all.
-``flatten`` and ``resume`` are dangerous: a front end asks for a confirmation before it sends them
-(``NEEDS_CONFIRM``).
+``flatten`` and ``resume`` are dangerous (``NEEDS_CONFIRM``): a front end asks for a confirmation
+(a prompt or ``--yes``, an inline button, a spoken "confirm") and sends them with ``confirmed``
+set; the supervisor refuses them otherwise.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ class Command:
     name: str
     args: tuple[str, ...] = ()
     origin: str = "cli"
+    confirmed: bool = False
 
 
 @dataclass

@@ -39,7 +39,7 @@ import numpy as np
 from mia.broker.orders import Broker, BrokerError, ClosedTrade, Fill, OrderIds, OrderIntent, SimulatedBroker
 from mia.dsl import catalog
 from mia.dsl.compile import CompiledRules
-from mia.engine.clock import in_hours, iso
+from mia.engine.clock import in_hours, iso, trading_day
 from mia.engine.decide import Engine
 from mia.engine.records import FlattenRecord, GateChange, OrderRecord
 from mia.engine.risk import ACTIVE, FLATTEN, OPERATOR_HOLDS, PAUSE, REDUCE_ONLY, Limits, RiskGate
@@ -87,6 +87,7 @@ class Session:
         self.now = 0.0
         self._last_trade = float("nan")
         self._last_bar_t: float | None = None
+        self.finished = False
         #: working entry id -> (bars closed when it was decided, the time it was decided)
         self._submitted: dict[str, tuple[int, float]] = {}
         self._held: list | None = None
@@ -252,9 +253,7 @@ class Session:
         self.gate.roll(t)
         d = self.engine.decide(t, x, self.out, self.broker.position, float(row[_VIX]),
                                working=self._working_entries())
-        if self.gate.day != self._rows_day:
-            self._rows_day, self.today_rows = self.gate.day, []
-        self.today_rows.append(row.copy())
+        self._keep_row(self.gate.day, row)
         self.days.add(self.gate.day)
         self._last_bar_t = t
         self._publish(d)
@@ -265,12 +264,31 @@ class Session:
         if d.intent is not None:
             self.submit(t, d.intent)
 
+    def _keep_row(self, day, row: np.ndarray) -> None:
+        if day != self._rows_day:
+            self._rows_day, self.today_rows = day, []
+        self.today_rows.append(row.copy())
+
+    def warm_event(self, ev) -> None:
+        """Data from before the session's place in the stream (a restart's catch-up, a live
+        feed's files from before it started): it builds the features and today's rows; nothing
+        is decided, ordered or recorded."""
+        if self.features.update(ev):
+            self._keep_row(trading_day(self.features.row_time), self.features.row)
+
+    def warm_block(self, block) -> None:
+        self.features.run_block(block, self.warm_event)
+
     def _in_hours(self, t: float) -> bool:
         h = self.c.ruleset.risk.trading_hours
         return in_hours(t, h.start_min, h.end_min, h.zone)
 
     def finish(self) -> None:
-        """The data ended: the last bar closes and is decided, then any position is flattened."""
+        """The data ended: the last bar closes and is decided, then any position is flattened.
+        Once only (a restart after it does not do it again)."""
+        if self.finished:
+            return
+        self.finished = True
         if self.features is not None and self.features.flush():
             self.on_bar(self.features.row_time, self.features.row)
         t = self._last_bar_t if self._last_bar_t is not None else 0.0
@@ -287,6 +305,7 @@ class Session:
                 "now": self.now, "last_trade": _num(self._last_trade), "last_bar_t": self._last_bar_t,
                 "submitted": {k: list(v) for k, v in self._submitted.items()}, "ids": self.ids.last,
                 "gate": self.gate.snapshot(), "broker": broker, "rules_version": self.c.ruleset.source_hash,
+                "finished": self.finished,
                 "kernel": base64.b64encode(self.state.tobytes()).decode()}
 
     def restore(self, snap: dict) -> None:
@@ -296,6 +315,7 @@ class Session:
         self.days = {date.fromisoformat(d) for d in snap["days"]}
         self._last_trade = float("nan") if snap["last_trade"] is None else float(snap["last_trade"])
         self._last_bar_t = snap["last_bar_t"]
+        self.finished = bool(snap.get("finished", False))
         self._submitted = {k: (int(v[0]), float(v[1])) for k, v in snap["submitted"].items()}
         self.ids.last = int(snap["ids"])
         self.gate.restore(snap["gate"])
