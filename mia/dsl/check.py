@@ -49,7 +49,30 @@ def load_rules(paths: list[str | Path] | str | Path) -> RuleSet:
 
 
 def _check(docs: list[Document], rep: Reporter) -> RuleSet:
+    instrument, spec = _instrument(docs, rep)
     ck = TypeChecker(rep)
+    _params(docs, ck, rep)                  # params first: every expression may read them
+    derived = _derived_features(docs, ck, rep)
+    signals: list[Signal] = []
+    hard_rules: list[HardRule] = []
+    scale: list[ScaleRule] = []
+    for doc in docs:                        # file by file: a name clash cites the first one
+        for i, item in enumerate(doc.data.get("signals") or []):
+            signals.extend(_signal(ck, doc, ("signals", i), item))
+        for i, item in enumerate(doc.data.get("hard_rules") or []):
+            hard_rules.extend(_hard_rule(ck, doc, ("hard_rules", i), item, rep))
+        for i, item in enumerate((doc.data.get("sizing") or {}).get("scale") or []):
+            scale.extend(_scale_rule(ck, doc, ("sizing", "scale", i), item, len(scale)))
+    risk, exits, sizing, setting_pos = read_settings(docs, spec.tick_size, rep)
+    sizing.scale = scale
+    return RuleSet(instrument=instrument, tick_size=spec.tick_size, tick_value=spec.tick_value,
+                   params=ck.params, features=derived, signals=signals, hard_rules=hard_rules,
+                   risk=risk, exits=exits, sizing=sizing, files=[d.path for d in docs],
+                   setting_pos=setting_pos)
+
+
+def _instrument(docs: list[Document], rep: Reporter):
+    """The one instrument the files name (ES when none does) and its spec."""
     instrument, instrument_pos = None, None
     for doc in docs:
         data = doc.data
@@ -61,12 +84,13 @@ def _check(docs: list[Document], rep: Reporter) -> RuleSet:
                 instrument, instrument_pos = data["instrument"], doc.value_pos(("instrument",))
     instrument = instrument or "ES"
     try:
-        spec = load_instruments()[instrument]
+        return instrument, load_instruments()[instrument]
     except (KeyError, MiaError):
         rep.error(instrument_pos or Pos(docs[0].path, 1, 1), f"instrument {instrument} is not in config/instruments.yaml")
         raise RuleError(rep.diagnostics) from None
 
-    # params first: every expression may read them
+
+def _params(docs: list[Document], ck: TypeChecker, rep: Reporter) -> None:
     for doc in docs:
         for name, value in (doc.data.get("params") or {}).items():
             path = ("params", name)
@@ -78,8 +102,9 @@ def _check(docs: list[Document], rep: Reporter) -> RuleSet:
             if q is not None:
                 ck.params[name] = Param(name, q[0], q[1], pos, is_time=q[2])
 
-    # derived features: parse all, then type them in dependency order
-    feature_srcs: dict[str, tuple[Document, tuple]] = {}
+
+def _derived_features(docs: list[Document], ck: TypeChecker, rep: Reporter) -> list[DerivedFeature]:
+    """Parse every derived feature, then type them in dependency order."""
     for doc in docs:
         for name, text in (doc.data.get("features") or {}).items():
             path = ("features", name)
@@ -90,10 +115,8 @@ def _check(docs: list[Document], rep: Reporter) -> RuleSet:
             tree = ck.parse(src)
             if tree is not None:
                 ck.features[name] = (tree, src, pos)
-                feature_srcs[name] = (doc, path)
-    order = feature_order(ck.features, rep)
     derived = []
-    for name in order:
+    for name in feature_order(ck.features, rep):
         tree, src, pos = ck.features[name]
         t = ck.infer(tree, src)
         if t is not None and t.kind == "levels":
@@ -102,51 +125,43 @@ def _check(docs: list[Document], rep: Reporter) -> RuleSet:
         if t is not None:
             ck.feature_types[name] = t
             derived.append(DerivedFeature(name, Expr(src.text, src.pos(0), tree), pos))
+    return derived
 
-    # signals, hard rules, sizing
-    signals: list[Signal] = []
-    hard_rules: list[HardRule] = []
-    scale: list[ScaleRule] = []
-    for doc in docs:
-        for i, item in enumerate(doc.data.get("signals") or []):
-            base = ("signals", i)
-            pos = doc.value_pos(base)
-            ck.declare(item["name"], "signal", doc.value_pos(base + ("name",)))
-            when = _condition(ck, doc, base + ("when",), "when")
-            if when is not None:
-                signals.append(Signal(item["name"], when, item["side"], int(item.get("priority", 0)), pos))
-        for i, item in enumerate(doc.data.get("hard_rules") or []):
-            base = ("hard_rules", i)
-            pos = doc.value_pos(base)
-            ck.declare(item["name"], "hard rule", doc.value_pos(base + ("name",)))
-            has_block, has_factor = "block" in item, "size_factor" in item
-            bad_factor = has_factor and not math.isfinite(item["size_factor"])
-            if bad_factor:
-                rep.error(doc.value_pos(base + ("size_factor",)), "size_factor must be a number from 0 to 1")
-            if has_block == has_factor:
-                rep.error(pos, f"hard rule '{item['name']}' needs exactly one of 'block' (a veto) "
-                               "or 'size_factor' (a soft rule that scales size)")
-            when = _condition(ck, doc, base + ("when",), "when")
-            reason = _reason(ck, doc, base + ("reason",)) if "reason" in item else []
-            if when is not None and reason is not None and has_block != has_factor and not bad_factor:
-                hard_rules.append(HardRule(item["name"], when, item.get("block"),
-                                           float(item["size_factor"]) if has_factor else None, reason, pos))
-        sizing = doc.data.get("sizing") or {}
-        for i, item in enumerate(sizing.get("scale") or []):
-            base = ("sizing", "scale", i)
-            name = item.get("name") or f"scale_{len(scale) + 1}"
-            if "name" in item:
-                ck.declare(name, "sizing rule", doc.value_pos(base + ("name",)))
-            when = _condition(ck, doc, base + ("when",), "when")
-            if when is not None:
-                scale.append(ScaleRule(name, when, float(item["factor"]), doc.value_pos(base)))
 
-    risk, exits, sizing_obj, setting_pos = read_settings(docs, spec.tick_size, rep)
-    sizing_obj.scale = scale
-    return RuleSet(instrument=instrument, tick_size=spec.tick_size, tick_value=spec.tick_value,
-                   params=ck.params, features=derived, signals=signals, hard_rules=hard_rules,
-                   risk=risk, exits=exits, sizing=sizing_obj, files=[d.path for d in docs],
-                   setting_pos=setting_pos)
+def _signal(ck: TypeChecker, doc: Document, base: tuple, item: dict) -> list[Signal]:
+    ck.declare(item["name"], "signal", doc.value_pos(base + ("name",)))
+    when = _condition(ck, doc, base + ("when",), "when")
+    if when is None:
+        return []
+    return [Signal(item["name"], when, item["side"], int(item.get("priority", 0)), doc.value_pos(base))]
+
+
+def _hard_rule(ck: TypeChecker, doc: Document, base: tuple, item: dict, rep: Reporter) -> list[HardRule]:
+    pos = doc.value_pos(base)
+    ck.declare(item["name"], "hard rule", doc.value_pos(base + ("name",)))
+    has_block, has_factor = "block" in item, "size_factor" in item
+    bad_factor = has_factor and not math.isfinite(item["size_factor"])
+    if bad_factor:
+        rep.error(doc.value_pos(base + ("size_factor",)), "size_factor must be a number from 0 to 1")
+    if has_block == has_factor:
+        rep.error(pos, f"hard rule '{item['name']}' needs exactly one of 'block' (a veto) "
+                       "or 'size_factor' (a soft rule that scales size)")
+    when = _condition(ck, doc, base + ("when",), "when")
+    reason = _reason(ck, doc, base + ("reason",)) if "reason" in item else []
+    if when is None or reason is None or has_block == has_factor or bad_factor:
+        return []
+    return [HardRule(item["name"], when, item.get("block"),
+                     float(item["size_factor"]) if has_factor else None, reason, pos)]
+
+
+def _scale_rule(ck: TypeChecker, doc: Document, base: tuple, item: dict, n_before: int) -> list[ScaleRule]:
+    name = item.get("name") or f"scale_{n_before + 1}"
+    if "name" in item:
+        ck.declare(name, "sizing rule", doc.value_pos(base + ("name",)))
+    when = _condition(ck, doc, base + ("when",), "when")
+    if when is None:
+        return []
+    return [ScaleRule(name, when, float(item["factor"]), doc.value_pos(base))]
 
 
 def _expr_text(value: object) -> str:

@@ -4,9 +4,11 @@
 OUT)`` runs the same body over every row of a matrix. ``P`` holds the params (so a param edit
 needs no recompilation), ``S`` the state of history functions (ring buffers, running values),
 initialised from ``STATE_INIT``. Every node is evaluated exactly once per row, eagerly (no
-short-circuit), so the state of history functions never depends on other values.
+short-circuit), so the state of history functions never depends on other values. Each built-in
+function of ``functions.FUNCTIONS`` has its emitter in ``CALLS`` (at the end of this module).
 
-Semantics (the reference evaluator implements the same, independently): a missing value is NaN;
+Semantics (the reference oracle, ``tests/oracles/reference.py``, implements the same,
+independently): a missing value is NaN;
 arithmetic with NaN gives NaN; a comparison with NaN is false; min/max/clamp give NaN if any
 argument is NaN; sma/highest/lowest are NaN until n bars are seen and while the window holds a
 NaN; ema is seeded by the first non-NaN value and skips NaN inputs; history ``x[n]`` is NaN (or

@@ -1,6 +1,6 @@
 """The layout a checked rule set is evaluated in: input columns, output columns, params vector.
 
-Shared by the numba code generator and the plain-Python reference evaluator (layout only: the
+Shared by the numba code generator and the plain-Python reference oracle (layout only: the
 two evaluate the expressions independently). Outputs, in order: derived features, signals,
 hard rules, sizing scale rules, then "probes" (values a rule read, for traces and
 ``mia signals --csv``) and the pieces of hard-rule reasons.
