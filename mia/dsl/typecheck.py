@@ -178,7 +178,7 @@ class TypeChecker(Visitor):
         if fn.result == MEASURE:
             return Type("number", fn.unit)
         if fn.result == CHOICE:
-            return self._choice(args, types, src)
+            return self._choice(name, args, types, src)
         for a, t in zip(args, types):
             if t.kind != "number":
                 return self.err(src, a.start, f"{name}() needs numbers, got {t}")
@@ -206,13 +206,13 @@ class TypeChecker(Visitor):
         n_arg.ty = NUMBER_ANY
         return t
 
-    def _choice(self, args: list[ast.Node], types: list[Type], src: Source) -> Type | None:
+    def _choice(self, name: str, args: list[ast.Node], types: list[Type], src: Source) -> Type | None:
         """``if(condition, a, b)``: the type both branches share."""
         if types[0].kind != "bool":
-            return self.err(src, args[0].start, f"if() needs a condition first, got {types[0]}")
+            return self.err(src, args[0].start, f"{name}() needs a condition first, got {types[0]}")
         a, b = types[1], types[2]
         if a.kind != b.kind:
-            return self.err(src, args[2].start, f"if() branches differ: {a} and {b}")
+            return self.err(src, args[2].start, f"{name}() branches differ: {a} and {b}")
         if a.kind == "bool":
             return BOOL
         try:
