@@ -31,7 +31,8 @@ from mia import HOME
 from mia.backtest.driver import backtest_days
 from mia.dsl import compile_rules, load_rules
 from mia.dsl.program import build_program
-from mia.dsl.reference import ReferenceEvaluator
+sys.path.insert(0, str(HOME / "tests"))      # the reference oracle lives with the tests
+from oracles.reference import ReferenceEvaluator  # noqa: E402
 from mia.features.daycache import DayCache
 from mia.market.sctime import sc_to_epoch, zone_for
 from mia.market.simulate import SimConfig, simulate

@@ -1,10 +1,11 @@
 """Benchmark: the default rule set's numba kernels vs numpy, plain Python and rule-engine.
 
 Measured in one process on the same plausible random feature data: the batch kernel (rows/s,
-median of runs), the numpy evaluator of the same AST (``mia.dsl.vectorized``), the plain-Python
-reference evaluator per row (on a subset), the PyPI ``rule-engine`` library evaluating the same
-signals and hard rules written in its syntax per row (on a subset), the streaming kernel per
-event (median and p99), and compilation cold and warm, each in a fresh process.
+median of runs), the numpy evaluator of the same AST (``bench/baselines/vectorized.py``), the
+plain-Python reference evaluator (``tests/oracles/reference.py``) per row (on a subset), the PyPI
+``rule-engine`` library evaluating the same signals and hard rules written in its syntax per row
+(on a subset), the streaming kernel per event (median and p99), and compilation cold and warm,
+each in a fresh process.
 rule-engine's verdicts are checked against the kernel's on the same rows (``rule_engine_mismatches``,
 expected 0; exact score == threshold ties, where its Decimal arithmetic and mia's float64 differ,
 are counted apart). The numpy evaluator is timed on contiguous columns (``ratio_vs_numpy``, its
@@ -31,8 +32,10 @@ import numpy as np  # noqa: E402
 from mia import HOME  # noqa: E402
 from mia.dsl import compile_rules, load_rules  # noqa: E402
 from mia.dsl.program import build_program  # noqa: E402
-from mia.dsl.reference import ReferenceEvaluator  # noqa: E402
-from mia.dsl.vectorized import VectorizedEvaluator  # noqa: E402
+
+sys.path.insert(0, str(HOME / "tests"))      # the reference oracle lives with the tests
+from baselines.vectorized import VectorizedEvaluator  # noqa: E402
+from oracles.reference import ReferenceEvaluator  # noqa: E402
 
 RULES = [HOME / "rules"]
 

@@ -62,7 +62,7 @@ def cmd_check(args) -> int:
 
 def cmd_features(args) -> int:
     from mia.dsl import catalog
-    from mia.dsl.check import FUNCTIONS
+    from mia.dsl.functions import FUNCTIONS
 
     if args.json:
         print(json.dumps({
@@ -70,7 +70,7 @@ def cmd_features(args) -> int:
                          for f in catalog.FEATURES],
             "level_sets": [{"name": s.name, "members": list(s.members), "meaning": s.meaning}
                            for s in catalog.LEVEL_SETS],
-            "functions": {name: help_ for name, (_, _, help_) in FUNCTIONS.items()},
+            "functions": {name: fn.help for name, fn in FUNCTIONS.items()},
         }, indent=2))
         return 0
     from rich.console import Console
@@ -91,8 +91,8 @@ def cmd_features(args) -> int:
     console.print(sets)
     fns = Table(title="Functions")
     fns.add_column("usage")
-    for _, (_, _, help_) in FUNCTIONS.items():
-        fns.add_row(help_)
+    for fn in FUNCTIONS.values():
+        fns.add_row(fn.help)
     console.print(fns)
     return 0
 

@@ -100,15 +100,19 @@ class History(Node):
         return [self.operand]
 
 
+#: every concrete node class (each pass over a tree handles each of them: ``mia.dsl.visit``)
+NODES: tuple[type[Node], ...] = (Num, Time, Bool, Name, Call, Unary, Binary, History)
+
 COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
 ARITHMETIC = ("+", "-", "*", "/")
 LOGIC = ("and", "or")
 
 
-def walk(node: Node):
-    """Every node of the tree, parents before children."""
+def walk(node: Node, *classes: type[Node]):
+    """Every node of the tree, parents before children (only those of ``classes``, if given)."""
     stack = [node]
     while stack:
         n = stack.pop()
-        yield n
+        if not classes or isinstance(n, classes):
+            yield n
         stack.extend(reversed(n.children()))

@@ -1,5 +1,9 @@
 """Read rule files: YAML text -> plain data plus the position of every key and value.
 
+``rule_files`` gathers the files named on the command line (a folder means its *.yaml);
+``load_document`` reads one; ``Source`` is an expression string inside a document, mapping its
+character offsets back to the file.
+
 PyYAML's composer gives nodes with marks; we build plain Python data from them ourselves, so
 that (a) every key and value keeps its file position (errors point into the file), (b) a key
 written twice is an error instead of silently taking the last, and (c) `9:30` stays a string
@@ -75,6 +79,39 @@ class Document:
         else:
             out.append(self.pos_of_index(start))
         return out
+
+
+@dataclass
+class Source:
+    """Where an expression string lives, to map its offsets back to the file."""
+
+    doc: Document
+    path: JsonPath
+    text: str
+    base: int = 0          # offset of ``text`` inside the YAML scalar (reason templates)
+    _map: list | None = None
+
+    def pos(self, offset: int) -> Pos:
+        if self._map is None:
+            self._map = self.doc.source_map(self.path)
+        return self._map[min(max(self.base + offset, 0), len(self._map) - 1)]
+
+
+def rule_files(paths: list[str | Path], rep: Reporter) -> list[Path]:
+    """The rule files named by ``paths``: files as given, folders as their *.yaml / *.yml."""
+    files: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            found = sorted(list(p.glob("*.yaml")) + list(p.glob("*.yml")))
+            if not found:
+                rep.error(Pos(str(p), 1, 1), "no rule files (*.yaml) in this folder")
+            files.extend(found)
+        elif p.exists():
+            files.append(p)
+        else:
+            rep.error(Pos(str(p), 1, 1), "no such file or folder")
+    return files
 
 
 _CONSTRUCTOR = yaml.SafeLoader("")

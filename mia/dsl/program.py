@@ -1,6 +1,6 @@
 """The layout a checked rule set is evaluated in: input columns, output columns, params vector.
 
-Shared by the numba code generator and the plain-Python reference evaluator (layout only: the
+Shared by the numba code generator and the plain-Python reference oracle (layout only: the
 two evaluate the expressions independently). Outputs, in order: derived features, signals,
 hard rules, sizing scale rules, then "probes" (values a rule read, for traces and
 ``mia signals --csv``) and the pieces of hard-rule reasons.
@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mia.dsl import ast, catalog
+from mia.dsl.functions import FUNCTIONS
 from mia.dsl.ruleset import RuleSet
-
-# functions whose value is worth showing when a rule that uses them fires
-_PROBED_CALLS = ("nearest", "above", "below", "ticks_to")
+from mia.dsl.visit import Walker
 
 
 @dataclass
@@ -73,18 +72,42 @@ def _all_trees(rs: RuleSet):
         yield sc.when.tree
 
 
+class _Reads(Walker):
+    """What a rule reads, each label once, in the order written: catalog features, derived
+    features and params by name, and the calls whose value is worth showing (``probe``)."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.found: list[tuple[str, str, ast.Node]] = []   # (label, what it is, node)
+        self.seen: set[str] = set()
+
+    def _add(self, label: str, what: str, node: ast.Node) -> None:
+        if label not in self.seen:
+            self.seen.add(label)
+            self.found.append((label, what, node))
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if node.ref in ("catalog", "feature", "param"):
+            self._add(node.id, node.ref, node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if FUNCTIONS[node.fn].probe:
+            self._add(self.text[node.start:node.end], "call", node)
+        self.generic_visit(node)
+
+
 def build_program(rs: RuleSet) -> Program:
     used: set[str] = set()
     used_sets: set[str] = set()
     needs_close = False
     for tree in _all_trees(rs):
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Name) and node.ref == "catalog":
-                used.add(node.id)
-            elif isinstance(node, ast.Name) and node.ref == "levels":
-                used_sets.add(node.id)
-            elif isinstance(node, ast.Call) and node.fn in ("nearest", "above", "below", "ticks_to"):
-                needs_close = True
+        for name in ast.walk(tree, ast.Name):
+            if name.ref == "catalog":
+                used.add(name.id)
+            elif name.ref == "levels":
+                used_sets.add(name.id)
+        if any(FUNCTIONS[call.fn].reads_close for call in ast.walk(tree, ast.Call)):
+            needs_close = True
     if needs_close:
         used.add("close")
     inputs: list[str] = []
@@ -112,23 +135,16 @@ def build_program(rs: RuleSet) -> Program:
     rules = [(s.name, s.when.tree, s.when.text) for s in rs.signals] + \
             [(h.name, h.when.tree, h.when.text) for h in rs.hard_rules]
     for name, tree, text in rules:
+        walker = _Reads(text)
+        walker.visit(tree)
         reads: list[Read] = []
-        seen: set[str] = set()
-        for node in ast.walk(tree):
-            label = None
-            if isinstance(node, ast.Name) and node.ref in ("catalog", "feature", "param"):
-                label = node.id
-            elif isinstance(node, ast.Call) and node.fn in _PROBED_CALLS:
-                label = text[node.start:node.end]
-            if label is None or label in seen:
-                continue
-            seen.add(label)
-            if isinstance(node, ast.Call):
+        for label, what, node in walker.found:
+            if what == "call":
                 outputs.append(Output(f"{name}:{label}", "probe", node, False, rule=name))
                 reads.append(Read(label, "output", len(outputs) - 1))
-            elif node.ref == "catalog":
+            elif what == "catalog":
                 reads.append(Read(label, "input", inputs.index(label)))
-            elif node.ref == "feature":
+            elif what == "feature":
                 reads.append(Read(label, "output", [o.name for o in outputs].index(label)))
             else:
                 reads.append(Read(label, "param", param_names.index(label)))

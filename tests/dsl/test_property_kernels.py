@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from mia.dsl import compile_rules, load_rules
 from mia.dsl.program import build_program
-from mia.dsl.reference import ReferenceEvaluator
+from oracles.reference import ReferenceEvaluator
 
 PRICE_NAMES = ["close", "open", "vwap", "high", "low"]
 TICK_NAMES = ["spread"]

@@ -6,7 +6,7 @@ import pytest
 
 from mia import HOME
 from mia.dsl import compile_rules, load_rules
-from mia.dsl.vectorized import VectorizedEvaluator
+from baselines.vectorized import VectorizedEvaluator
 
 HISTORY_RULES = """\
 version: 1

@@ -1,0 +1,1 @@
+"""Baselines the benchmarks measure mia against (not part of the installed package)."""

@@ -1,0 +1,1 @@
+"""Independent implementations the tests compare mia with (not part of the installed package)."""
