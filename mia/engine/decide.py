@@ -48,8 +48,8 @@ class Engine:
         program lists reads for signals and hard rules only, and keeps no probes for sizing rules)."""
         p = self.c.program
         found, seen = [], set()
-        for node in ast.walk(sc.when.tree):
-            if not isinstance(node, ast.Name) or node.id in seen:
+        for node in ast.walk(sc.when.tree, ast.Name):
+            if node.id in seen:
                 continue
             if node.ref == "catalog" and node.id in p.input_index:
                 found.append(Read(node.id, "input", p.input_index[node.id]))
