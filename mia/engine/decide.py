@@ -70,11 +70,12 @@ class Engine:
         return vals
 
     def decide(self, t: float, x: np.ndarray, out: np.ndarray, position: int, vix: float = math.nan,
-               working: Sequence = ()) -> Decision:
+               working: Sequence = (), bar_age_s: float = math.nan, vix_age_s: float = math.nan) -> Decision:
         """The decision for the bar closing at ``t`` (inputs ``x``, kernel outputs ``out``), with
         the open ``position``, the bar's ``vix`` (for `risk.halt_vix_above`; NaN: unknown) and the
         entry orders still ``working`` (``WorkingOrder``s of role "entry": a signal while one
-        works is traced as "entry working" and sends nothing)."""
+        works is traced as "entry working" and sends nothing); ``bar_age_s`` / ``vix_age_s``: how
+        stale the data is (``RiskGate.check_entry``)."""
         d = Decision(t=t, time=iso(t), action="none")
         fired = [(s, col) for s, col in self.sig_cols if out[col] == 1.0]
         for s, _ in fired:
@@ -125,7 +126,7 @@ class Engine:
                 factor *= sc.factor
                 d.scales.append({"rule": sc.name, "where": _where(sc.pos), "effect": f"size x{sc.factor:g}",
                                  "values": self._values(sc.name, x, out)})
-        check = self.gate.check_entry(t, position, vix)
+        check = self.gate.check_entry(t, position, vix, bar_age_s, vix_age_s)
         if not check.ok:
             d.action = "blocked"
             d.limit, d.detail = check.limit, check.detail

@@ -29,7 +29,15 @@ class Decision:
     intent: OrderIntent | None = None
 
     def to_json(self) -> dict:
-        return asdict(self)
+        """The decisions.jsonl object (``asdict``'s, without its deep copies: the lists and
+        dicts are the record's own, to be serialised, not changed)."""
+        i = self.intent
+        return {"t": self.t, "time": self.time, "action": self.action, "fired": self.fired, "chosen": self.chosen,
+                "vetoes": self.vetoes, "scales": self.scales, "gate": self.gate, "limit": self.limit,
+                "detail": self.detail, "size": self.size,
+                "intent": None if i is None else {
+                    "id": i.id, "t": i.t, "side": i.side, "qty": i.qty, "kind": i.kind, "limit_price": i.limit_price,
+                    "stop_ticks": i.stop_ticks, "target_ticks": i.target_ticks, "tag": i.tag}}
 
 
 @dataclass

@@ -12,7 +12,9 @@ Three parts, kept apart so that a reload of the rules swaps the limits and keeps
 Every change of state is published once, as a ``GateChange`` record (with the limit that caused
 it, where the rules set it and the values it saw), to the gate's ``publish`` callable.
 Per-entry limits checked in ACTIVE: trading hours, cooldown after a stop-out, trades per day,
-VIX above `halt_vix_above`, max position. The gate never blocks an exit or a flatten.
+stale data (the bar decided closed more than `stale_bar_seconds` ago in feed time, a gap in the
+data; the last VIX older than `stale_vix_seconds`), VIX above `halt_vix_above`, max position.
+The gate never blocks an exit or a flatten.
 """
 from __future__ import annotations
 
@@ -259,7 +261,10 @@ class RiskGate:
         return False
 
     # ---- may we enter? -------------------------------------------------------------------------
-    def check_entry(self, t: float, position: int, vix: float) -> GateCheck:
+    def check_entry(self, t: float, position: int, vix: float, bar_age_s: float = math.nan,
+                    vix_age_s: float = math.nan) -> GateCheck:
+        """May an entry be sent at ``t``? ``bar_age_s``: how long ago (feed time) the bar being
+        decided closed; ``vix_age_s``: how old the last VIX is (NaN: cannot tell, not judged)."""
         self.roll(t)
         r, c = self.risk, self.counters
         if self.state != ACTIVE:
@@ -275,6 +280,12 @@ class RiskGate:
                              f"stopped out {since_stop / 60:.1f} min ago; {left:.1f} min of cooldown left")
         if c.trades_today >= r.max_trades_per_day:
             return GateCheck(False, "risk.max_trades_per_day", f"{c.trades_today} trades today")
+        if bar_age_s > r.stale_bar_seconds:
+            return GateCheck(False, "risk.stale_bar_seconds",
+                             f"the bar closed {bar_age_s:.0f} s ago (data gap); limit {r.stale_bar_seconds:g} s")
+        if vix_age_s > r.stale_vix_seconds:
+            return GateCheck(False, "risk.stale_vix_seconds",
+                             f"the last VIX is {vix_age_s:.0f} s old; limit {r.stale_vix_seconds:g} s")
         if vix == vix and vix > r.halt_vix_above:
             return GateCheck(False, "risk.halt_vix_above", f"VIX {vix:g} > {r.halt_vix_above:g}")
         if abs(position) >= r.max_position:

@@ -70,6 +70,8 @@ class FeatureEngine:
         self._handlers = {typ: getattr(self, name) for typ, name in _HANDLERS.items()}
         self._new_session()
         self.vix = NAN
+        #: the time of the last VIX taken (NaN: none yet), for `risk.stale_vix_seconds`
+        self.vix_t = NAN
         self._vix_chart8 = False
         self.bias_ema = NAN
 
@@ -199,6 +201,7 @@ class FeatureEngine:
         elif self._vix_chart8:
             return False
         self.vix = float(v)
+        self.vix_t = ev.t
         return False
 
     def _on_level(self, ev) -> bool:

@@ -251,8 +251,10 @@ class Session:
         self.c.stream(x, self.state, self.out)
         self.bars += 1
         self.gate.roll(t)
+        now = max(self.now, t)
+        vix_t = self.features.vix_t if self.features is not None else float("nan")
         d = self.engine.decide(t, x, self.out, self.broker.position, float(row[_VIX]),
-                               working=self._working_entries())
+                               working=self._working_entries(), bar_age_s=now - t, vix_age_s=now - vix_t)
         self._keep_row(self.gate.day, row)
         self.days.add(self.gate.day)
         self._last_bar_t = t

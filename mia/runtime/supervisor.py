@@ -22,12 +22,13 @@ import contextlib
 import logging
 import signal
 import time
+from collections import deque
 from pathlib import Path
 
 from mia.broker.observe import ObserveBroker
 from mia.broker.paper import PaperBroker
 from mia.dsl.compile import CompiledRules
-from mia.engine.clock import in_hours, iso, trading_day
+from mia.engine.clock import DayClock, in_hours, iso
 from mia.engine.explain import explain, find, parse_when
 from mia.broker.orders import ClosedTrade
 from mia.engine.records import Decision
@@ -77,6 +78,11 @@ class Supervisor:
         self.result_status = 0
         self.wrote: Path | None = None
         self.started = time.time()
+        #: when a list: for each data item that made a bar decision, the seconds from the item
+        #: taken off the queue to its records journaled (bench_runtime reads it)
+        self.decision_latencies: list | None = None
+        self._decided = False
+        self._days = DayClock()
 
     # -- set-up -----------------------------------------------------------------------------------
     def check_mode(self) -> None:
@@ -216,8 +222,10 @@ class Supervisor:
             await self.queue.put(("error", f"the feed failed: {exc!r}"))
 
     async def _consume(self) -> None:
+        lat = self.decision_latencies
         while True:
             item = await self.queue.get()
+            taken = time.perf_counter()
             kind = item[0]
             if kind == "stop" or self._stop.is_set():
                 await self._finish_stop()
@@ -228,6 +236,9 @@ class Supervisor:
                 self._alert(Alert("error", self.session.now, str(exc), {"error": str(exc)}))
                 done = False
             self._commit()
+            if lat is not None and self._decided and kind in ("block", "events"):
+                lat.append(time.perf_counter() - taken)
+            self._decided = False
             if done:
                 return
 
@@ -296,12 +307,13 @@ class Supervisor:
         """A session sink: alerts of the record (published once the item is journaled), and the
         daily summary when a new trading day's first bar comes."""
         if isinstance(rec, Decision):
-            day = trading_day(rec.t)
+            self._decided = True
+            day = self._days.day(rec.t)
             if self._summary_day is not None and day != self._summary_day:
                 self._daily_summary(self._summary_day)
             self._summary_day = day
         elif isinstance(rec, ClosedTrade):
-            self._day_trades.setdefault(trading_day(rec.exit_t), []).append(rec.net_usd)
+            self._day_trades.setdefault(self._days.day(rec.exit_t), []).append(rec.net_usd)
         for alert in alerts_of(rec, self.cfg.mode):
             self._alert(alert)
 
@@ -612,20 +624,24 @@ def _status_line(d: dict) -> str:
 
 
 class _Rate:
-    """Events per second over the last few seconds of wall time."""
+    """Events per second over the last few seconds of wall time (counted in 0.1 s buckets)."""
 
     def __init__(self, window: float = 3.0):
         self.window = window
-        self.marks: list[tuple[float, int]] = []
+        self.marks: deque = deque()            # (bucket start, events)
 
     def add(self, n: int) -> None:
         now = time.monotonic()
-        self.marks.append((now, n))
-        while self.marks and self.marks[0][0] < now - self.window:
-            self.marks.pop(0)
+        bucket = now - now % 0.1
+        if self.marks and self.marks[-1][0] == bucket:
+            self.marks[-1][1] += n
+        else:
+            self.marks.append([bucket, n])
+            while self.marks[0][0] < now - self.window:
+                self.marks.popleft()
 
     def per_s(self) -> float:
         if not self.marks:
             return 0.0
-        span = max(time.monotonic() - self.marks[0][0], 1e-3)
+        span = max(time.monotonic() - self.marks[0][0], 0.1)
         return sum(n for _, n in self.marks) / span

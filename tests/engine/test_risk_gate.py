@@ -129,3 +129,31 @@ def test_every_state_change_names_its_limit_place_and_values(tmp_path):
     g2.on_rejection(ny(20, 10, 0))
     (c,) = g2.changes
     assert (c.limit, c.where, c.values) == ("risk.max_order_rejections", "", {"rejections_today": 1, "limit": 0})
+
+
+def test_stale_data_blocks_entries_on_feed_time():
+    g = gate(stale_bar_seconds=30, stale_vix_seconds=300)
+    t = ny(20, 10, 0)
+    assert g.check_entry(t, 0, 15, bar_age_s=30.0, vix_age_s=300.0).ok          # at the limits: fresh
+    check = g.check_entry(t, 0, 15, bar_age_s=30.5, vix_age_s=10.0)
+    assert not check.ok and check.limit == "risk.stale_bar_seconds" and "30 s" in check.detail
+    check = g.check_entry(t, 0, 15, bar_age_s=1.0, vix_age_s=301.0)
+    assert not check.ok and check.limit == "risk.stale_vix_seconds"
+    assert g.check_entry(t, 0, 15, bar_age_s=float("nan"), vix_age_s=float("nan")).ok   # cannot tell
+
+
+def test_holds_of_the_operator_and_the_feed_outlive_the_roll_and_release_alone():
+    from mia.engine.risk import FEED, PAUSE
+
+    g = gate(daily_loss_usd=100)
+    g.mark(ny(20, 10, 0), -150.0)                              # a limit's halt
+    assert g.hold(ny(20, 10, 1), PAUSE, REDUCE_ONLY, "paused by cli")
+    assert not g.hold(ny(20, 10, 2), PAUSE, REDUCE_ONLY, "paused again")
+    g.hold(ny(20, 10, 3), FEED, HALTED, "feed stale")
+    assert g.release(ny(20, 10, 4), (PAUSE,), "resumed") == ["pause"]
+    assert g.state == HALTED and "daily loss" in g.reason       # the limit's halt stays
+    g.roll(ny(20, 18, 0))                                       # the day's halt goes, the feed's stays
+    assert g.state == HALTED and g.reason == "feed stale"
+    assert g.release(ny(21, 9, 0), (FEED, "risk.daily_loss"), "feed back") == ["feed"]
+    assert g.state == ACTIVE
+    assert [(c.old, c.new) for c in g.changes] == [(ACTIVE, HALTED), (HALTED, ACTIVE)]
