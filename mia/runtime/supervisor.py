@@ -81,6 +81,9 @@ class Supervisor:
         #: when a list: for each data item that made a bar decision, the seconds from the item
         #: taken off the queue to its records journaled (bench_runtime reads it)
         self.decision_latencies: list | None = None
+        #: front ends (Telegram, voice): objects with ``async start(supervisor)`` and ``async stop()``,
+        #: started once the session and journal are up, stopped after the consumer ends
+        self.front_ends: list = []
         self._decided = False
         self._days = DayClock()
 
@@ -144,6 +147,7 @@ class Supervisor:
         rs = compiled.ruleset
         self.journal = journal = Journal.open(self.cfg.journal)
         control = None
+        started: list = []
         tasks: list[asyncio.Task] = []
         try:
             feed_probe = self._feed(0)
@@ -170,6 +174,10 @@ class Supervisor:
             self.feed = self._feed(skip) if skip else feed_probe
             self.queue = asyncio.Queue(maxsize=64)
             control = await self._start_control()
+            started = []
+            for fe in self.front_ends:
+                await fe.start(self)
+                started.append(fe)
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -186,6 +194,9 @@ class Supervisor:
             for task in tasks:
                 with contextlib.suppress(BaseException):
                     await task
+            for fe in reversed(started):
+                with contextlib.suppress(Exception):
+                    await fe.stop()
             if control is not None:
                 await control.stop()
             with contextlib.suppress(Exception):
