@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make run` until the supervisor exists: check the bundled rules, show where they fire on the
+# `make demo`: the offline tools one after the other: check the bundled rules, show where they fire on the
 # bundled simulated session (generated on first use), backtest that session and explain a bar.
 set -euo pipefail
 cd "$(dirname "$0")/.."

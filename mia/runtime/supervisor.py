@@ -23,6 +23,7 @@ import logging
 import signal
 import time
 from collections import deque
+from dataclasses import replace
 from pathlib import Path
 
 from mia.broker.observe import ObserveBroker
@@ -86,6 +87,8 @@ class Supervisor:
         self.front_ends: list = []
         self._decided = False
         self._days = DayClock()
+        #: the config file as read (the CLI's overrides apart), to tell what an edit changed
+        self._file_cfg = None
 
     # -- set-up -----------------------------------------------------------------------------------
     def check_mode(self) -> None:
@@ -142,6 +145,10 @@ class Supervisor:
         from mia.runtime.session import Session
 
         self.check_mode()
+        if self.cfg.path:
+            from mia.runtime.config import load_config
+
+            self._file_cfg = load_config(self.cfg.path)
         compiled = await self._compile()
         self.rules_loaded_at = time.time()
         rs = compiled.ruleset
@@ -292,6 +299,9 @@ class Supervisor:
             return False
         if kind == "stale":
             self._stale(item[1])
+            return False
+        if kind == "config":
+            self._config_edit()
             return False
         if kind == "end":
             self._end()
@@ -595,10 +605,14 @@ class Supervisor:
             fut.set_result(result)
 
     async def _watch(self) -> None:
-        """Watch the rule files (and the config): an edit reloads the rules."""
+        """Watch the rule files and the config file: a rule edit reloads the rules, a config edit
+        applies what can change while running and says what waits for a restart."""
         import watchfiles
 
         roots = [p for p in self.rules_paths if Path(p).exists()]
+        config = Path(self.cfg.path).resolve() if self.cfg.path else None
+        if config is not None and config.is_file():
+            roots.append(str(config))
         if not roots:
             return
 
@@ -608,9 +622,41 @@ class Supervisor:
 
         async for changes in watchfiles.awatch(*roots, watch_filter=wanted, debounce=400, step=30,
                                                stop_event=self._stop, rust_timeout=500):
-            names = sorted({Path(p).name for _, p in changes})
-            await self.reload(f"edited {', '.join(names)}")
+            paths = {Path(p).resolve() for _, p in changes}
+            if config is not None and config in paths:
+                paths.discard(config)
+                await self.queue.put(("config",))
+            if paths:
+                await self.reload(f"edited {', '.join(sorted(p.name for p in paths))}")
 
+    def _config_edit(self) -> None:
+        """The config file changed: a bad edit is said (the running config stays); the feed-health
+        bounds and cancel_on_exit apply at once; anything else at the next start."""
+        from mia.runtime.config import load_config
+
+        s = self.session
+        try:
+            new = load_config(self.cfg.path)
+        except MiaError as exc:
+            self._alert(Alert("error", s.now, f"CONFIG NOT RELOADED, the running settings stay: {exc}",
+                              {"error": str(exc)}))
+            return
+        old = self._file_cfg or new
+        feed = replace(self.cfg.feed, stale_after_s=new.feed.stale_after_s, max_skew_s=new.feed.max_skew_s)
+        applied = [k for k, a, b in (("feed.stale_after_s", old.feed.stale_after_s, new.feed.stale_after_s),
+                                     ("feed.max_skew_s", old.feed.max_skew_s, new.feed.max_skew_s),
+                                     ("cancel_on_exit", old.cancel_on_exit, new.cancel_on_exit)) if a != b]
+        waiting = [k for k in ("rules", "instrument", "mode", "journal", "control_socket", "out", "broker")
+                   if getattr(old, k) != getattr(new, k)]
+        waiting += [f"feed.{k}" for k in ("kind", "path", "speed", "zones", "poll_s")
+                    if getattr(old.feed, k) != getattr(new.feed, k)]
+        self.cfg = replace(self.cfg, feed=feed, cancel_on_exit=new.cancel_on_exit)
+        self._file_cfg = new
+        text = "CONFIG RELOADED: " + (f"applied {', '.join(applied)}" if applied else "nothing to apply now")
+        if waiting:
+            text += f"; {', '.join(waiting)} changed: takes effect at the next start"
+        self._alert(Alert("command", s.now, text, {"origin": self.cfg.path, "command": "config",
+                                                   "applied": ", ".join(applied), "restart": ", ".join(waiting)}))
 
 def _loosened(old, new) -> list[str]:
     out = []

@@ -70,3 +70,25 @@ def test_sigkill_and_restart_five_times_loses_and_repeats_nothing(tmp_path):
     assert runs[0][1] == "finished"
     first = [i for run_id, i in ids if run_id == runs[0][0]]
     assert len(first) == len(set(first)) > 0                 # every order id of the run sent once
+
+
+def test_sigterm_is_a_clean_stop_and_the_next_start_resumes(tmp_path):
+    data = sim_days(tmp_path / "data", days=1, minutes=30)
+    cfg = write_config(tmp_path)
+    proc = spawn_cli("run", "--config", cfg, "--data", data, "--speed", "60", "--quiet", cwd=tmp_path)
+    assert _wait_up(cfg, tmp_path, proc)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err and "run stopped" in out
+    j = Journal.open(tmp_path / "j" / "journal.sqlite")
+    try:
+        (status,) = j.db.execute("SELECT status FROM runs").fetchone()
+        position = j.saved_state(1)[0]
+    finally:
+        j.close()
+    assert status == "stopped" and position > 0
+    assert (tmp_path / "out" / "decisions.jsonl").is_file()
+    r = run_cli("run", "--config", cfg, "--data", data, "--speed", "0", cwd=tmp_path)
+    assert r.returncode == 0 and f"resumed run 1 after {position:,} events" in r.stdout

@@ -268,3 +268,29 @@ def test_the_bundled_config_is_the_paper_demo():
     cfg = load_config(ROOT / "config" / "mia.yaml")
     assert cfg.mode == "paper" and cfg.feed.kind == "replay" and cfg.feed.path is None
     assert 90 * 60 / cfg.feed.speed <= 60                # the 90-minute session within a minute
+
+
+def test_a_config_edit_applies_what_it_can_and_says_what_waits(two_days, tmp_path):
+    import yaml
+
+    async def go():
+        cfg = write_config(tmp_path)
+        sup = DrivenSupervisor(cfg, [str(rules_dir(tmp_path))], [two_days / "20251117"])
+        task = await start(sup)
+        await asyncio.sleep(0.3)
+        data = yaml.safe_load(cfg.read_text())
+        data["feed"]["stale_after_s"] = 7
+        data["mode"] = "observe"
+        cfg.write_text(yaml.safe_dump(data))
+        await until(lambda: any(a.text.startswith("CONFIG RELOADED") for a in sup.seen))
+        assert sup.cfg.feed.stale_after_s == 7.0 and sup.cfg.mode == "paper"
+        (msg,) = [a.text for a in sup.seen if a.text.startswith("CONFIG RELOADED")]
+        assert "applied feed.stale_after_s" in msg and "mode changed: takes effect at the next start" in msg
+        cfg.write_text("mode: paper\nfeed: {kind: nonsense}\n")
+        await until(lambda: any(a.kind == "error" and "CONFIG NOT RELOADED" in a.text for a in sup.seen))
+        (err,) = [a.text for a in sup.seen if a.kind == "error"]
+        assert f"{cfg}:2:14: error: feed.kind must be one of" in err and sup.cfg.feed.stale_after_s == 7.0
+        sup.driven.finish()
+        assert await task == 0
+
+    asyncio.run(go())
