@@ -34,7 +34,7 @@ from mia.broker.orders import BrokerError, OrderIntent
 from mia.broker.paper import PaperBroker
 from mia.dsl import catalog
 from mia.dsl.compile import CompiledRules
-from mia.engine.clock import in_hours, iso
+from mia.calendar import in_hours, iso
 from mia.engine.decide import Decision, Engine, FlattenRecord, GateRecord, OrderRecord
 from mia.engine.risk import ACTIVE, RiskGate
 from mia.features.batch import drive

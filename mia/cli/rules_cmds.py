@@ -159,7 +159,7 @@ def _read_jsonl(paths: list[str], cache=None,
                 zones: dict | None = None) -> tuple[list[str], dict[str, np.ndarray], int, list[str]]:
     """Sierra Chart day folders -> one feature row per closed bar (New York times)."""
     from mia.backtest.data import data_paths
-    from mia.engine.clock import iso
+    from mia.calendar import iso
     from mia.features import compute_features
     from mia.market.sierra import BadLines
 

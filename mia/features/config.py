@@ -1,13 +1,20 @@
-"""Feature thresholds: the trader's defaults from domain.md, in one place, overridable."""
+"""Feature thresholds: the trader's defaults from domain.md, in one place, overridable.
+
+The cash open and close default to ``sessions.rth`` of config/instruments.yaml (``mia.calendar``).
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from mia import calendar
 
 
 @dataclass(frozen=True)
 class FeatureConfig:
-    open_minute: int = 9 * 60 + 30        # cash open, New York
-    close_minute: int = 16 * 60           # cash close
+    open_minute: int = field(default_factory=lambda: calendar.sessions().rth_open)     # cash open (09:30) ...
+    close_minute: int = field(default_factory=lambda: calendar.sessions().rth_close)   # ... and close (16:00)
+    zone: ZoneInfo = field(default_factory=lambda: calendar.sessions().rth_zone)       # ... of this zone (New York)
     atr_period: int = 14                  # Wilder ATR when the data has no ATR study
     vix_mid: float = 15.0                 # VIX regimes: low < 15 <= mid < 22 <= high < 35 <= extreme
     vix_high: float = 22.0

@@ -6,7 +6,7 @@ import datetime as dt
 
 from mia.backtest.run import END_OF_DAY, Backtest, run
 from mia.dsl import compile_rules, load_rules
-from mia.engine.clock import trading_day
+from mia.calendar import trading_day
 from mia.features import FeatureEngine
 from mia.features.blocks import blocks
 from mia.market.replay import replay
