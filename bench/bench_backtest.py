@@ -32,7 +32,7 @@ from mia.backtest.data import run_backtest
 from mia.dsl import compile_rules, load_rules
 from mia.dsl.program import build_program
 from mia.dsl.reference import ReferenceEvaluator
-from mia.features.daycache import DayCache
+from mia.market.columnar.daycache import DayCache
 from mia.market.sctime import sc_to_epoch, zone_for
 from mia.market.simulate import SimConfig, simulate
 

@@ -6,7 +6,7 @@ from datetime import date
 from mia.backtest.run import Backtest, BacktestResult
 from mia.dsl.compile import CompiledRules
 from mia.errors import MiaError
-from mia.features.daycache import DayCache
+from mia.market.columnar.daycache import DayCache
 
 
 def data_paths(paths: list[str] | None) -> list[str]:
@@ -35,13 +35,14 @@ def run_backtest(compiled: CompiledRules, paths: list[str] | None, date_from: st
     ``cache``: a ``DayCache`` to read unchanged days from (None: every day from its files);
     ``zones``: the time zone of each event type's ``t`` (``sctime.DEFAULT_ZONES``)."""
     from mia.features import FeatureEngine
-    from mia.features.blocks import blocks
+    from mia.features.engine import HANDLED_TYPES
+    from mia.market.columnar.blocks import blocks
     from mia.market.sierra import BadLines
 
     bad = BadLines()
     bt = Backtest(compiled, FeatureEngine(instrument=compiled.ruleset.instrument), **broker_kw)
     for block in blocks(data_paths(paths), date_from=_day(date_from, "--from"), date_to=_day(date_to, "--to"),
-                        zones=zones, bad=bad, progress=progress, cache=cache):
+                        zones=zones, bad=bad, progress=progress, cache=cache, wanted_types=HANDLED_TYPES):
         bt.on_block(block)
     result = bt.finish()
     result.bad_lines = bad.by_reason()

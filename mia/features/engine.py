@@ -26,10 +26,10 @@ from mia.calendar import day_bounds, local
 from mia.features.config import FeatureConfig
 from mia.features.base import BaseTracker
 from mia.features.levels import LevelBook
-from mia.features.kernel import (ASK, ASKVOL, BAR_INDEX, BAR_START, BD_MODE, BID, BIDVOL, DAY_END, DAY_START, DEPTH,
-                                 HAS_BAR, NP2V, NPV, NVOL, P2V, PV, QUOTE, TRADE, VOL, C, H, L, O, V, new_state, set_bar,
-                                 step)
+from mia.features.kernel import (ASK, ASKVOL, BAR_INDEX, BAR_START, BD_MODE, BID, BIDVOL, DAY_END, DAY_START, HAS_BAR,
+                                 NP2V, NPV, NVOL, P2V, PV, VOL, C, H, L, O, V, new_state, set_bar, step)
 from mia.features.studies import Indexed, WilderAtr
+from mia.market.columnar.codes import DEPTH, QUOTE, TRADE
 from mia.market.bars import SC_SLACK
 
 NAN = math.nan
@@ -44,7 +44,7 @@ class FeatureFrame:
 
 
 #: event type -> its handler; events of any other type (nbcv, cumulative_delta, pvwap, ...) only
-#: roll the trading day, so the batch path steps over them in the kernel (``kernel.PASS``)
+#: roll the trading day, so the batch path steps over them in the kernel (PASS rows, ``mia.market.columnar.codes``)
 _HANDLERS = {"basedata": "_on_basedata", "trade": "_on_trade", "quote": "_on_quote", "depth": "_on_depth",
              "vwap": "_on_vwap", "vva": "_on_vva", "atr": "_on_atr", "vix": "_on_vix",
              "menthorq_level": "_on_level"}

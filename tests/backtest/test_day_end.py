@@ -8,7 +8,8 @@ from mia.backtest.run import END_OF_DAY, Backtest, run
 from mia.dsl import compile_rules, load_rules
 from mia.calendar import trading_day
 from mia.features import FeatureEngine
-from mia.features.blocks import blocks
+from mia.features.engine import HANDLED_TYPES
+from mia.market.columnar.blocks import blocks
 from mia.market.replay import replay
 from mia.market.simulate import SimConfig, simulate
 
@@ -37,7 +38,7 @@ def test_no_position_is_carried_overnight(tmp_path):
     compiled = compile_rules(load_rules([tmp_path / "r.yaml"]))
     streamed = run(compiled, FeatureEngine(), replay([tmp_path]))
     bt = Backtest(compiled, FeatureEngine())
-    for block in blocks([tmp_path]):
+    for block in blocks([tmp_path], wanted_types=HANDLED_TYPES):
         bt.on_block(block)
     fast = bt.finish()
     assert fast.trades == streamed.trades and fast.trace == streamed.trace

@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 
 from mia.dsl import catalog
 from mia.features import FeatureEngine, compute_features, feature_frame_from_folder
-from mia.features.blocks import blocks, event_at
+from mia.market.columnar.blocks import blocks, event_at
 from mia.features.engine import HANDLED_TYPES
-from mia.features import jsonscan
-from mia.features.jsonscan import KIND, OK, SLOW, scan_lines
-from mia.features.kernel import OTHER
+from mia.market.columnar import jsonscan
+from mia.market.columnar.jsonscan import KIND, OK, SLOW, scan_lines
+from mia.market.columnar.codes import OTHER
 from mia.market.replay import replay
 from mia.market.sctime import epoch_to_sc
 from mia.market.sierra import BadLines
@@ -48,7 +48,7 @@ def assert_same_events(folder):
     bad_ref, bad = BadLines(), BadLines()
     ref = list(replay([folder], bad=bad_ref))
     got = []
-    for blk in blocks([folder], bad=bad):
+    for blk in blocks([folder], bad=bad, wanted_types=HANDLED_TYPES):
         others = iter(blk.others)
         for i in range(len(blk.t)):
             ev = next(others) if blk.code[i] == OTHER else event_at(blk, i)

@@ -1,4 +1,4 @@
-"""The day cache (``features.daycache``): a day read back from its entry is the day read from its
+"""The day cache (``market.columnar.daycache``): a day read back from its entry is the day read from its
 files (same blocks, times, events, bad-line counts), and an entry is never used for files that
 changed, never written for a day being written, and a damaged entry is ignored."""
 from __future__ import annotations
@@ -11,8 +11,9 @@ import orjson
 import pytest
 
 from mia.errors import MiaError
-from mia.features.blocks import blocks
-from mia.features.daycache import DayCache
+from mia.features.engine import HANDLED_TYPES
+from mia.market.columnar.blocks import blocks
+from mia.market.columnar.daycache import DayCache
 from mia.market.sierra import BadLines
 from mia.market.simulate import SimConfig, simulate
 
@@ -20,7 +21,7 @@ from mia.market.simulate import SimConfig, simulate
 def read(paths, cache):
     """Every block of ``paths`` concatenated, and the bad lines."""
     bad = BadLines()
-    bl = list(blocks(paths, bad=bad, cache=cache))
+    bl = list(blocks(paths, bad=bad, cache=cache, wanted_types=HANDLED_TYPES))
     t = np.concatenate([b.t for b in bl])
     code = np.concatenate([b.code for b in bl])
     x = np.concatenate([b.x for b in bl])
@@ -154,3 +155,18 @@ def test_environment_setting(monkeypatch):
     monkeypatch.setenv("MIA_DAY_CACHE_MB", "lots")
     with pytest.raises(MiaError, match="MIA_DAY_CACHE_MB='lots': error"):
         DayCache.from_env()
+
+
+def test_the_wanted_types_are_part_of_the_key(two_days, tmp_path):
+    """PASS rows depend on what the consumer wants: another set of types is another entry."""
+    cache = DayCache(tmp_path / "c")
+    day = [two_days / "20251119"]
+    passing = read(day, cache)
+    everything = list(blocks(day, cache=cache))               # every type wanted: no PASS rows
+    assert len(entries(cache)) == 2
+    code = np.concatenate([b.code for b in everything])
+    assert (passing[1] == 5).any() and not (code == 5).any()
+    assert np.array_equal(code == 4, (passing[1] == 4) | (passing[1] == 5))
+    again = list(blocks(day, cache=cache))                    # from its own entry
+    assert np.array_equal(np.concatenate([b.code for b in again]), code)
+    assert [e for b in again for e in b.others] == [e for b in everything for e in b.others]

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-import mia.features.blocks as blocks_mod
-from mia.features.blocks import blocks, event_at
-from mia.features.kernel import OTHER, PASS
+import mia.market.columnar.blocks as blocks_mod
+from mia.market.columnar.blocks import blocks, event_at
+from mia.market.columnar.codes import OTHER, PASS
 from mia.market.replay import JUMP_S, replay
 from mia.market.sierra import BadLines
 from mia.market.tail import Tail

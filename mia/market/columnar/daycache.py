@@ -38,8 +38,7 @@ import numpy as np
 
 from mia.cache import cache_root
 from mia.errors import MiaError
-from mia.features.jsonscan import NCOLS
-from mia.features.kernel import BASEDATA, OTHER
+from mia.market.columnar.codes import BASEDATA, NCOLS, OTHER
 
 FORMAT = 1
 #: rows per block read back from an entry
@@ -50,8 +49,9 @@ _DTYPES = {"t": np.float64, "code": np.int8, "x": np.float32, "bd_rows": np.int6
            "fix_rows": np.int64, "fix_x": np.float64}
 _WIDTH = {"x": 3, "bd_x": NCOLS, "fix_x": 3}
 #: the modules whose code decides what a day's columns hold
-_SOURCES = ("mia.features.jsonscan", "mia.features.blocks", "mia.features.daycache", "mia.features.kernel",
-            "mia.market.sierra", "mia.market.sctime", "mia.market.replay", "mia.market.events")
+_SOURCES = ("mia.market.columnar.codes", "mia.market.columnar.jsonscan", "mia.market.columnar.blocks",
+            "mia.market.columnar.daycache", "mia.market.sierra", "mia.market.sctime", "mia.market.replay",
+            "mia.market.events")
 _source_digest: str | None = None
 
 #: a day's part: (t, code, x, others), as ``blocks`` reads it

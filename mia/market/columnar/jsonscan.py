@@ -6,9 +6,7 @@ valid prices, numbers with at most 15 significant digits, read as one exactly ro
 or product); every other line is marked SLOW and handed to ``LineParser.batch`` unchanged, so
 bad lines are judged and tallied by the market layer's own rules.
 
-Columns per kind (after ``t``, the raw SCDateTime): trade (px, vol, buy 1/0), quote (bid, ask),
-depth (side 0 BID / 1 ASK, lvl, size), basedata (chart, i, o, h, l, c, v, bidvol,
-askvol; NaN for a missing bidvol/askvol).
+Columns per kind (after ``t``, the raw SCDateTime): those of ``codes``.
 
 ``scan`` runs on all cores (numba ``parallel``; on Linux its OpenMP threads): a process that
 used it must not ``fork`` a child that uses it again (GNU OpenMP aborts such a child); start
@@ -19,11 +17,9 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from mia.market.columnar.codes import BASEDATA, DEPTH, KIND, NCOLS, QUOTE, TRADE
 from mia.market.sctime import SC_MAX, SC_MIN
 
-TRADE, QUOTE, DEPTH, BASEDATA = 0, 1, 2, 3
-KIND = {"trade": TRADE, "quote": QUOTE, "depth": DEPTH, "basedata": BASEDATA}
-NCOLS = 9
 OK, BLANK, SLOW = 0, 1, 2
 
 # key ids (bit positions in the "seen" mask)

@@ -1,4 +1,4 @@
-"""Columnar replay for batch features: a Sierra day folder as blocks of events in replay order.
+"""Columnar replay: a Sierra day folder as blocks of events in replay order, for batch consumers.
 
 The same events, times and order as ``mia.market.replay.replay`` (which stays the reference),
 read in chunks into arrays instead of one Python object per line, so memory stays flat and a
@@ -12,15 +12,15 @@ million-line session replays in seconds:
 - files of a day are merged by (time, file position) exactly like ``replay.merge``, and the
   merged times are clamped to the latest time emitted (depth lines carry their bar's start).
 
-A ``Block`` holds ``t``, ``code`` (``kernel.TRADE/QUOTE/DEPTH/BASEDATA/OTHER/PASS``), ``x``
+A ``Block`` holds ``t``, ``code`` (``codes.TRADE/QUOTE/DEPTH/BASEDATA/OTHER/PASS``), ``x``
 (the scanned columns) and ``others``: the ``Event`` of each OTHER row, in order. A line of a type
-the feature engine has no handler for (nbcv, cumulative_delta, ...) is a PASS row: validated
-and counted like any line, then stepped over by the kernel. ``cache`` (a ``daycache.DayCache``)
+the consumer has no use for (``wanted_types``; the feature engine's: nbcv, cumulative_delta,
+...) is a PASS row: validated and counted like any line, then stepped over. ``cache`` (a ``daycache.DayCache``)
 reads an unchanged day's columns back instead of its files.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -28,10 +28,9 @@ from pathlib import Path
 import numba as nb
 import numpy as np
 
-from mia.features.jsonscan import KIND, NCOLS, OK, SLOW, scan_lines
-from mia.features.daycache import DayCache
-from mia.features.engine import HANDLED_TYPES
-from mia.features.kernel import BASEDATA, DEPTH, OTHER, PASS, QUOTE, TRADE
+from mia.market.columnar.codes import BASEDATA, DEPTH, KIND, NCOLS, OTHER, PASS, QUOTE, TRADE
+from mia.market.columnar.daycache import DayCache
+from mia.market.columnar.jsonscan import OK, SLOW, scan_lines
 from mia.market.events import Event
 from mia.market.replay import JUMP_S, TOLERANCE_S, StreamOrder, select_days, with_progress
 from mia.market.sctime import sc_to_epoch, zone_for
@@ -275,25 +274,29 @@ class _Source:
 
 def blocks(paths: list[str | Path], date_from: date | None = None, date_to: date | None = None,
            zones: dict | None = None, bad: BadLines | None = None, progress: bool = False,
-           cache: DayCache | None = None) -> Iterator[Block]:
+           cache: DayCache | None = None, wanted_types: Iterable[str] | None = None) -> Iterator[Block]:
     """The events of ``replay(paths, ...)`` as a sequence of blocks (same times, same order);
     ``progress``: a progress bar of bytes read on stderr; ``cache``: read unchanged days from
-    (and write them to) a ``DayCache``."""
+    (and write them to) a ``DayCache``; ``wanted_types``: the event types the consumer handles
+    (the lines of any other type are PASS rows; None: every type is wanted)."""
     bad = bad if bad is not None else BadLines()
     days = select_days(paths, date_from, date_to)
     counter = [0]
-    stream = _blocks(days, zones, bad, counter, cache)
+    wanted = frozenset(wanted_types) if wanted_types is not None else None
+    stream = _blocks(days, zones, bad, counter, cache, wanted)
     return with_progress(stream, days, counter, every=1) if progress else stream
 
 
 def _blocks(days: dict[str, list[Path]], zones, bad: BadLines, counter: list[int],
-            cache: DayCache | None) -> Iterator[Block]:
+            cache: DayCache | None, wanted: frozenset | None) -> Iterator[Block]:
     clock = -np.inf
     for files in days.values():
-        key = cache.key(files, zones, sorted(HANDLED_TYPES)) if cache is not None else None
+        key = cache.key(files, zones, None if wanted is None else sorted(wanted)) if cache is not None else None
         parts = cache.parts(key, files, bad, counter) if key else None
         if parts is None:
-            parts = map(_passive, _day_parts(files, zones, bad, counter))
+            parts = _day_parts(files, zones, bad, counter)
+            if wanted is not None:
+                parts = (_passive(part, wanted) for part in parts)
             if key:
                 parts = cache.writing(key, files, parts, bad)
         for t, code, x, others in parts:
@@ -312,14 +315,14 @@ def _restamp(t, code, events: list) -> list:
     return [e if e.t == tt else e._replace(t=tt) for e, tt in zip(events, evt)]
 
 
-def _passive(part: tuple) -> tuple:
-    """OTHER rows of types the feature engine has no handler for become PASS rows."""
+def _passive(part: tuple, wanted: frozenset) -> tuple:
+    """OTHER rows of types not ``wanted`` become PASS rows."""
     t, code, x, others = part
     kept = []
     rows = np.flatnonzero(code == OTHER)
     if len(rows):
         for j, ev in zip(rows.tolist(), others):
-            if ev.type in HANDLED_TYPES:
+            if ev.type in wanted:
                 kept.append(ev)
             else:
                 code[j] = PASS
