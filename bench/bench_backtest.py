@@ -34,7 +34,7 @@ from mia.dsl.program import build_program
 from mia.dsl.reference import ReferenceEvaluator
 from mia.market.columnar.daycache import DayCache
 from mia.market.sctime import sc_to_epoch, zone_for
-from mia.market.simulate import SimConfig, simulate
+from mia.market.sim import SimConfig, simulate
 
 
 def make_days(root: Path, n: int, minutes: int) -> list[Path]:

@@ -32,7 +32,7 @@ from mia.features.engine import HANDLED_TYPES
 from mia.features.batch import run_block
 from mia.market.columnar.blocks import blocks
 from mia.market.replay import replay
-from mia.market.simulate import SimConfig, simulate
+from mia.market.sim import SimConfig, simulate
 
 #: child processes are spawned: the scanner's OpenMP threads do not survive a fork (``jsonscan``)
 SPAWN = multiprocessing.get_context("spawn")

@@ -13,7 +13,7 @@ def data_paths(paths: list[str] | None) -> list[str]:
     """The given paths, or the default simulated session (generated on first use)."""
     if paths:
         return list(paths)
-    from mia.market.simulate import default_session_dir
+    from mia.market.sim import default_session_dir
 
     return [str(default_session_dir())]
 

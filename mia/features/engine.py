@@ -30,7 +30,7 @@ from mia.features.kernel import (ASK, ASKVOL, BAR_INDEX, BAR_START, BD_MODE, BID
                                  NP2V, NPV, NVOL, P2V, PV, VOL, C, H, L, O, V, new_state, set_bar, step)
 from mia.features.studies import Indexed, WilderAtr
 from mia.market.columnar.codes import DEPTH, QUOTE, TRADE
-from mia.market.bars import SC_SLACK
+from mia.market.sctime import SC_SLACK
 
 NAN = math.nan
 COL = {f.name: i for i, f in enumerate(catalog.FEATURES)}

@@ -19,7 +19,7 @@ from mia.features import FeatureEngine
 from mia.features.engine import HANDLED_TYPES
 from mia.market.columnar.blocks import blocks
 from mia.market.replay import replay
-from mia.market.simulate import SimConfig, simulate
+from mia.market.sim import SimConfig, simulate
 
 RULES = """\
 version: 1

@@ -89,7 +89,7 @@ def assert_same_features(folder):
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 10_000), minutes=st.integers(3, 12))
 def test_simulated_session_folder_equals_streaming(tmp_path_factory, seed, minutes):
-    from mia.market.simulate import SimConfig, simulate
+    from mia.market.sim import SimConfig, simulate
 
     folder = tmp_path_factory.mktemp("sim")
     simulate(SimConfig(day=dt.date(2025, 11, 20), seed=seed, minutes=minutes), folder)
@@ -100,7 +100,7 @@ def test_simulated_session_folder_equals_streaming(tmp_path_factory, seed, minut
 
 
 def test_unified_only_day_and_two_days(tmp_path):
-    from mia.market.simulate import SimConfig, simulate
+    from mia.market.sim import SimConfig, simulate
 
     simulate(SimConfig(day=dt.date(2025, 11, 20), seed=3, minutes=4, unified=True), tmp_path / "a")
     for p in (tmp_path / "a").glob("chart_*"):

@@ -15,7 +15,7 @@ from mia.features.engine import HANDLED_TYPES
 from mia.market.columnar.blocks import blocks
 from mia.market.columnar.daycache import DayCache
 from mia.market.sierra import BadLines
-from mia.market.simulate import SimConfig, simulate
+from mia.market.sim import SimConfig, simulate
 
 
 def read(paths, cache):

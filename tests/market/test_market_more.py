@@ -1,5 +1,5 @@
 """More market checks: every type parses, unified-only days, depth stamping, the run merge, tail clock,
-bars from a replay, progress by bytes."""
+progress by bytes."""
 from __future__ import annotations
 
 import heapq
@@ -8,7 +8,6 @@ import json
 import pytest
 from hypothesis import given, strategies as st
 
-from mia.market.bars import bars_from_basedata, bars_from_trades
 from mia.market.events import REQUIRED, event
 from mia.market.replay import merge, replay
 from mia.market.sierra import BadLine, BadLines, LineParser, parse_line
@@ -151,15 +150,3 @@ def test_tail_rotation_truncated_line_completed_and_depth_clock(tmp_path):
     assert [(e.type, round(e.t - T0)) for e in got] == [("depth", 0), ("trade", 5)]
     (tmp_path / "chart_3_trade_20251121.jsonl").write_text(trade(T0 + 86400, 5001.0))
     assert [(e.type, e.f["px"]) for e in tail.poll()] == [("trade", 5001.0)]
-
-
-def test_bars_from_a_replay_of_basedata_rewrites_and_of_trades(tmp_path):
-    (tmp_path / "chart_3_basedata_20251120.jsonl").write_text(
-        bar(T0, 1, 5000.0) + bar(T0, 1, 5000.5) + bar(T0 + 60, 2, 5001.0) + bar(T0 + 60, 2, 5000.75))
-    (tmp_path / "chart_3_trade_20251120.jsonl").write_text(
-        trade(T0 + 1, 5000.0, 2) + trade(T0 + 50, 5000.5, 1, "SELL") + trade(T0 + 61, 5001.0, 4))
-    bars = list(bars_from_basedata(replay([tmp_path]), width=60))
-    assert [(b.start - T0, b.c, b.v) for b in bars] == [(0, 5000.5, 10), (60, 5000.75, 10)]
-    tb = list(bars_from_trades(replay([tmp_path])))
-    assert [(b.start - T0, b.o, b.h, b.l, b.c, b.v, b.bidvol, b.askvol) for b in tb] == [
-        (0, 5000.0, 5000.5, 5000.0, 5000.5, 3, 1, 2), (60, 5001.0, 5001.0, 5001.0, 5001.0, 4, 0, 4)]
