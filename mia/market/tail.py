@@ -3,15 +3,15 @@
 ``Tail(path)`` takes what ``replay`` takes (a day folder, a folder of day folders, a file) and
 ``poll()`` returns the events of the complete lines new since the last poll; a half-written line
 waits for its newline. Every poll rescans, so a new day's files or day folder are picked up
-without a restart. Lines are judged as in a replay (``replay.StreamOrder``: out of order by more
+without a restart. Lines are judged as in a replay (``order.StreamOrder``: out of order by more
 than ``TOLERANCE_S`` in their (chart, type) stream is bad, a smaller step back is clamped, depth
-is exempt, a line far ahead of its per-chart file waits for the next line to confirm it, or
-for the wall clock or the other files to reach its time); a day's
-unified file is read only if the day has no per-chart files. A poll is merged like a replay and
-never stamps an event before one already returned (depth, a lagging file: the latest time). A
-file replaced (new inode) or rewritten (shrunk, or other bytes at its head or just before the
-read offset) is read again from its start; a vanished one is forgotten. A missing folder is
-reported once in ``warnings`` and polled until it appears. ``follow()`` sleeps between polls.
+is exempt, a line far ahead of its per-chart file waits for the next line to confirm it, or for
+the wall clock or the other files to reach its time); a day's unified file is read only if the
+day has no per-chart files. A poll is merged like a replay (``order.merge_lists``) and never
+stamps an event before one already returned (depth, a lagging file: the latest time). A file
+replaced (new inode) or rewritten (shrunk, or other bytes at its head or just before the read
+offset) is read again from its start; a vanished one is forgotten. A missing folder is reported
+once in ``warnings`` and polled until it appears. ``follow()`` sleeps between polls.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mia.market.events import Event
-from mia.market.replay import TOLERANCE_S, StreamOrder, merge
+from mia.market.order import TOLERANCE_S, StreamOrder, merge_lists
 from mia.market.sierra import BadLines, LineParser, file_kind
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class _Cursor:
         self.behind = (self.behind + data)[-FINGERPRINT:]
 
     def judge(self, events: list[Event], bad: Callable[[str], None]) -> list[Event]:
-        """Replay's order rule (``replay.StreamOrder``), its state kept across polls."""
+        """Replay's order rule (``order.StreamOrder``), its state kept across polls."""
         if self.order is None:
             self.order = StreamOrder(self.stream)
         return self.order.judge(events, bad)
@@ -209,13 +209,9 @@ class Tail:
             del self._source[day]
         events: list[Event] = []
         clock = self._clock
-        for streams in days:
-            for ev in merge([iter(s) for s in streams]):
-                if ev.t < clock:
-                    ev = ev._replace(t=clock)      # depth (bar-stamped) or a lagging file
-                else:
-                    clock = ev.t
-                events.append(ev)
+        for streams in days:                       # stamped: depth (bar-stamped), a lagging file
+            merged, clock = merge_lists(streams, clock)
+            events.extend(merged)
         self._clock = clock
         return events
 

@@ -23,6 +23,7 @@ from mia.market.columnar.codes import OTHER
 from mia.market.replay import replay
 from mia.market.sctime import epoch_to_sc
 from mia.market.sierra import BadLines
+from replay_oracle import oracle_replay
 
 NY = ZoneInfo("America/New_York")
 T0 = datetime(2025, 11, 20, 9, 30, tzinfo=NY).timestamp()
@@ -44,9 +45,12 @@ def streamed(folder):
 
 
 def assert_same_events(folder):
-    """blocks(folder) yields replay(folder)'s events: same times, order, values and bad-line tally."""
-    bad_ref, bad = BadLines(), BadLines()
+    """blocks(folder) yields replay(folder)'s events: same times, order, values and bad-line tally;
+    and replay(folder) is the test's own merge of its files (``replay_oracle``)."""
+    bad_ref, bad, bad_oracle = BadLines(), BadLines(), BadLines()
     ref = list(replay([folder], bad=bad_ref))
+    assert ref == oracle_replay(folder, bad_oracle)  # the merge checked against the plainest one
+    assert bad_oracle.counts == bad_ref.counts
     got = []
     for blk in blocks([folder], bad=bad, wanted_types=HANDLED_TYPES):
         others = iter(blk.others)

@@ -1,15 +1,13 @@
-"""More market checks: every type parses, unified-only days, depth stamping, the run merge, tail clock,
+"""More market checks: every type parses, unified-only days, depth stamping, tail clock,
 progress by bytes."""
 from __future__ import annotations
 
-import heapq
 import json
 
 import pytest
-from hypothesis import given, strategies as st
 
-from mia.market.events import REQUIRED, event
-from mia.market.replay import merge, replay
+from mia.market.events import REQUIRED
+from mia.market.replay import replay
 from mia.market.sierra import BadLine, BadLines, LineParser, parse_line
 from mia.market.tail import Tail
 from sierra_lines import T0, bar, sc, trade
@@ -108,17 +106,6 @@ def test_per_chart_depth_never_moves_the_clock_back(tmp_path):
     (tmp_path / "chart_3_depth_20251120.jsonl").write_text(depth(1) + depth(2))
     got = [(e.type, round(e.t - T0, 1)) for e in replay([tmp_path])]
     assert got == [("trade", -0.5), ("depth", 0.0), ("depth", 0.0), ("trade", 10.0)]
-
-
-streams = st.lists(st.lists(st.integers(0, 20), max_size=15).map(sorted), max_size=6)
-
-
-@given(streams)
-def test_run_merge_equals_heapq_merge(lists):
-    evs = [[event(t, "trade", chart=k, px=n) for n, t in enumerate(ts)] for k, ts in enumerate(lists)]
-    want = list(heapq.merge(*evs, key=lambda e: e.t))
-    got = list(merge([iter(e) for e in evs]))
-    assert [(e.t, e.chart, e.f["px"]) for e in got] == [(e.t, e.chart, e.f["px"]) for e in want]
 
 
 def test_progress_by_bytes_gives_the_same_events(tmp_path):

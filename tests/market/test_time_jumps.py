@@ -8,9 +8,11 @@ import pytest
 import mia.market.columnar.blocks as blocks_mod
 from mia.market.columnar.blocks import blocks, event_at
 from mia.market.columnar.codes import OTHER, PASS
-from mia.market.replay import JUMP_S, replay
+from mia.market.order import JUMP_S
+from mia.market.replay import replay
 from mia.market.sierra import BadLines
 from mia.market.tail import Tail
+from replay_oracle import oracle_replay
 from sierra_lines import T0, quote_line, trade
 
 HOURS = 3600.0
@@ -26,8 +28,10 @@ def day(tmp_path, trades: list[str], quotes: list[str] | None = None):
 
 
 def replayed(folder):
-    bad = BadLines()
-    return [(e.t, e.type, e.f.get("px", e.f.get("bid"))) for e in replay([folder], bad=bad)], bad.by_reason()
+    bad, bad_oracle = BadLines(), BadLines()
+    events = list(replay([folder], bad=bad))
+    assert events == oracle_replay(folder, bad_oracle) and bad.counts == bad_oracle.counts
+    return [(e.t, e.type, e.f.get("px", e.f.get("bid"))) for e in events], bad.by_reason()
 
 
 def blocked(folder):

@@ -8,9 +8,9 @@ million-line session replays in seconds:
   line the scanner does not vouch for, goes through ``LineParser.batch`` and is kept as an
   ``Event`` (bad lines are tallied there, by the market layer's rules);
 - times: SCDateTime -> UTC epoch with the parser's per-hour zone offsets; per file the order rule
-  of ``replay.StreamOrder`` (scanned files: ``_clamp``, the same rule over arrays);
-- files of a day are merged by (time, file position) exactly like ``replay.merge``, and the
-  merged times are clamped to the latest time emitted (depth lines carry their bar's start).
+  (``mia.market.order``: ``StreamOrder``, for scanned files its array twin ``clamp``);
+- files of a day are merged by (time, file position) and stamped by replay's own merge
+  (``order.merged_rounds``, ``order.stamp``: never earlier than the latest time emitted).
 
 A ``Block`` holds ``t``, ``code`` (``codes.TRADE/QUOTE/DEPTH/BASEDATA/OTHER/PASS``), ``x``
 (the scanned columns) and ``others``: the ``Event`` of each OTHER row, in order. A line of a type
@@ -25,14 +25,14 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import numba as nb
 import numpy as np
 
 from mia.market.columnar.codes import BASEDATA, DEPTH, KIND, NCOLS, OTHER, PASS, QUOTE, TRADE
 from mia.market.columnar.daycache import DayCache
 from mia.market.columnar.jsonscan import OK, SLOW, scan_lines
 from mia.market.events import Event
-from mia.market.replay import JUMP_S, TOLERANCE_S, StreamOrder, select_days, with_progress
+from mia.market.order import JUMP_S, TOLERANCE_S, StreamOrder, clamp, merged_rounds, stamp
+from mia.market.replay import select_days, with_progress
 from mia.market.sctime import sc_to_epoch, zone_for
 from mia.market.sierra import BadLine, BadLines, LineParser, file_kind
 
@@ -52,56 +52,6 @@ class Block:
 _EMPTY_T = np.empty(0)
 _EMPTY_C = np.empty(0, np.int8)
 _EMPTY_X = np.empty((0, NCOLS))
-
-
-@nb.njit(cache=True)
-def _clamp(t, prev, tol, jump):
-    """``replay.StreamOrder`` over the rows of a per-chart file: keep[j] False for a line more
-    than ``tol`` before the latest kept time (a smaller step back is clamped to it), or for a
-    line more than ``jump`` ahead that the next line contradicts. Returns (keep, latest, held):
-    ``held`` the last row when it still waits for the next line, else -1."""
-    keep = np.ones(len(t), np.bool_)
-    held = -1
-    for j in range(len(t)):
-        tj = t[j]
-        if held >= 0:
-            if tj < t[held] - tol:
-                keep[held] = False
-            else:
-                prev = t[held]
-            held = -1
-        if tj >= prev:
-            if tj > prev + jump and prev > -1e300:
-                held = j
-                continue
-            prev = tj
-        elif tj < prev - tol:
-            keep[j] = False
-        else:
-            t[j] = prev
-    return keep, prev, held
-
-
-@nb.njit(cache=True)
-def _merge(t, starts, ends, more, order):
-    """K-way merge of sorted runs ``t[starts[s]:ends[s]]`` by (time, run): fill ``order`` and
-    return (count, positions). Stops while a run that has more data to come is empty."""
-    k = len(starts)
-    pos = starts.copy()
-    m = 0
-    while True:
-        best = -1
-        for s in range(k):
-            if pos[s] < ends[s]:
-                if best < 0 or t[pos[s]] < t[pos[best]]:
-                    best = s
-            elif more[s]:
-                return m, pos
-        if best < 0:
-            return m, pos
-        order[m] = pos[best]
-        pos[best] += 1
-        m += 1
 
 
 class _Source:
@@ -204,7 +154,7 @@ class _Source:
         self._order_rows(t, code, x, events, final=False)
 
     def _order_rows(self, t, code, x, events, final: bool) -> None:
-        """A scanned file's rows through the order rule (``_clamp``); a row still waiting for
+        """A scanned file's rows through the order rule (``order.clamp``); a row still waiting for
         the next line is carried to the next call, and kept when the file ends (``final``)."""
         if self.typ != "depth":
             if self.carry is not None:
@@ -213,7 +163,7 @@ class _Source:
                 t, code, x = np.concatenate([ct, t]), np.concatenate([cc, code]), np.concatenate([cx, x])
                 if cev is not None:
                     events = [cev, *events]
-            keep, self.prev, held = _clamp(t, self.prev, TOLERANCE_S, JUMP_S)
+            keep, self.prev, held = clamp(t, self.prev, TOLERANCE_S, JUMP_S)
             if held >= 0:
                 if final:
                     self.prev = float(t[held])
@@ -330,39 +280,19 @@ def _passive(part: tuple, wanted: frozenset) -> tuple:
 
 
 def _day_parts(files: list[Path], zones, bad: BadLines, counter: list[int]) -> Iterator[tuple]:
-    """One day's files merged: (t, code, x, others) per round, times clamped within the day."""
+    """One day's files merged: (t, code, x, others) per round, times stamped within the day."""
     clock = -np.inf
     sources = [_Source(p, zones, bad, counter) for p in files]
-    while True:
-        for s in sources:
-            if len(s.t) == 0 and not s.done:
-                s.fill()
-        lens = [len(s.t) for s in sources]
-        if not any(lens):
-            return
-        t = np.concatenate([s.t for s in sources])
-        ends = np.cumsum(lens)
-        starts = ends - np.array(lens)
-        more = np.array([not s.done for s in sources])
-        order = np.empty(len(t), np.int64)
-        m, pos = _merge(t, starts, ends, more, order)
-        order = order[:m]
-        code = np.concatenate([s.code for s in sources])[order]
-        x = np.concatenate([s.x for s in sources])[order]
-        src = np.searchsorted(ends, order, side="right")
-        tm = np.maximum.accumulate(t[order])
-        if m:
-            np.maximum(tm, clock, out=tm)
-            clock = float(tm[-1])
+    for rnd in merged_rounds(sources):
+        code = np.concatenate([s.code for s in sources])[rnd.order]
+        x = np.concatenate([s.x for s in sources])[rnd.order]
+        tm, clock = stamp(rnd.t, clock)
         others = []
         for j in np.flatnonzero(code == OTHER).tolist():
-            ev = sources[src[j]].ev.pop(int(x[j, 0]))
+            ev = sources[rnd.src[j]].ev.pop(int(x[j, 0]))
             tj = float(tm[j])
             others.append(ev if ev.t == tj else ev._replace(t=tj))
-        for s, p0, p1 in zip(sources, starts.tolist(), pos.tolist()):
-            s.consume(p1 - p0)
-        if m:
-            yield tm, code, x, others
+        yield tm, code, x, others
 
 
 def event_at(block: Block, i: int) -> Event:

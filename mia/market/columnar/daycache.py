@@ -50,8 +50,8 @@ _DTYPES = {"t": np.float64, "code": np.int8, "x": np.float32, "bd_rows": np.int6
 _WIDTH = {"x": 3, "bd_x": NCOLS, "fix_x": 3}
 #: the modules whose code decides what a day's columns hold
 _SOURCES = ("mia.market.columnar.codes", "mia.market.columnar.jsonscan", "mia.market.columnar.blocks",
-            "mia.market.columnar.daycache", "mia.market.sierra", "mia.market.sctime", "mia.market.replay",
-            "mia.market.events")
+            "mia.market.columnar.daycache", "mia.market.order", "mia.market.sierra", "mia.market.sctime",
+            "mia.market.replay", "mia.market.events")
 _source_digest: str | None = None
 
 #: a day's part: (t, code, x, others), as ``blocks`` reads it
