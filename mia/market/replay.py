@@ -1,10 +1,11 @@
 """Replay Sierra Chart day folders as one time-ordered stream of events, lazily.
 
 A path is a day folder (it holds ``chart_<N>_<type>_<YYYYMMDD>.jsonl`` and/or
-``mia_unified_<YYYYMMDD>.jsonl``) or a folder of day folders. Days are replayed in date order;
-within a day the per-chart files are merged (``order.merged_rounds``: a k-way merge over each
-file read a chunk at a time, nothing is loaded whole). When a day has per-chart files, its
-unified file is ignored (it holds the same lines); a day with only a unified file replays that file.
+``mia_unified_<YYYYMMDD>.jsonl``), a folder of day folders or a file (``days.scan_days``). Days
+are replayed in date order; within a day the per-chart files are merged (``order.merged_rounds``:
+a k-way merge over each file read a chunk at a time, nothing is loaded whole). When a day has
+per-chart files, its unified file is ignored (it holds the same lines); a day with only a
+unified file replays that file.
 
 Quirks handled: ``depth`` lines carry the bar's start time, so a depth event is stamped with
 the latest time already emitted (it can never move the clock back). In per-chart files a depth
@@ -24,47 +25,13 @@ from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from mia.errors import MiaError
+from mia.market.days import DataPathError, scan_days
 from mia.market.events import Event
 from mia.market.order import EventRun, StreamOrder, merged_events
 from mia.market.sierra import BadLine, BadLines, LineParser, file_kind
 
 #: bytes per read: big chunks split in one call beat line-by-line iteration
 CHUNK = 1 << 22
-
-
-class DataPathError(MiaError):
-    pass
-
-
-def day_files(paths: list[str | Path]) -> dict[str, list[Path]]:
-    """YYYYMMDD -> the files to replay for that day."""
-    found: dict[str, dict[str, list[Path]]] = {}
-
-    def scan(folder: Path, depth: int) -> None:
-        for p in sorted(folder.iterdir()):
-            if p.is_dir() and depth > 0:
-                scan(p, depth - 1)
-            elif p.is_file():
-                chart, typ, day = file_kind(p)
-                if day is not None:
-                    found.setdefault(day, {"chart": [], "unified": []})["unified" if typ is None else "chart"].append(p)
-
-    for path in paths:
-        path = Path(path)
-        if path.is_file():
-            chart, typ, day = file_kind(path)
-            if day is None:
-                raise DataPathError(f"{path}: error: not a Sierra Chart JSONL file "
-                                    "(expected chart_<N>_<type>_<YYYYMMDD>.jsonl or mia_unified_<YYYYMMDD>.jsonl)")
-            found.setdefault(day, {"chart": [], "unified": []})["unified" if typ is None else "chart"].append(path)
-        elif path.is_dir():
-            scan(path, 2)
-        else:
-            raise DataPathError(f"{path}: error: no such file or folder")
-    if not found:
-        raise DataPathError(f"{', '.join(map(str, paths))}: error: no Sierra Chart JSONL files here")
-    return {day: (kinds["chart"] or kinds["unified"]) for day, kinds in sorted(found.items())}
 
 
 def read_file(path: Path, zones: dict | None, bad: BadLines, counter: list[int] | None = None) -> Iterator[Event]:
@@ -124,7 +91,7 @@ def _day(day: str) -> date:
 
 def select_days(paths: list[str | Path], date_from: date | None, date_to: date | None) -> dict[str, list[Path]]:
     """The files of each day in ``paths`` between ``date_from`` and ``date_to`` (inclusive, either open)."""
-    days = {d: fs for d, fs in day_files(paths).items()
+    days = {d: fs.replayed for d, fs in scan_days(paths).items()
             if (date_from is None or _day(d) >= date_from) and (date_to is None or _day(d) <= date_to)}
     if not days:
         raise DataPathError("error: no day of the data falls between --from and --to")

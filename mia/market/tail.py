@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mia.market.days import DayFiles, scan_days
 from mia.market.events import Event
 from mia.market.order import TOLERANCE_S, StreamOrder, merge_lists
 from mia.market.sierra import BadLines, LineParser, file_kind
@@ -94,63 +95,37 @@ class Tail:
         self.warnings.append(message)
         log.warning(message)
 
-    def _scan(self) -> dict[str, dict[str, list[Path]]]:
-        """Day -> {"chart": [...], "unified": [...]}, in replay's scan order; never raises."""
-        found: dict[str, dict[str, list[Path]]] = {}
-
-        def add(p: Path) -> None:
-            chart, typ, day = file_kind(p)
-            if day is not None:
-                found.setdefault(day, {"chart": [], "unified": []})["unified" if typ is None else "chart"].append(p)
-
-        def scan(folder: Path, depth: int) -> None:
-            try:
-                entries = sorted(folder.iterdir())
-            except OSError:
-                return
-            for p in entries:
-                try:
-                    if p.is_dir():
-                        if depth > 0:
-                            scan(p, depth - 1)
-                    elif p.is_file():
-                        add(p)
-                except OSError:
-                    continue
-
+    def _scan(self) -> dict[str, DayFiles]:
+        """The day folders' files now (``days.scan_days``, never raising); a missing folder is
+        reported once, and again after it came back and went."""
         root = self.folder
         try:
-            is_file = root.is_file()
-            exists = is_file or root.is_dir()
+            exists = root.is_file() or root.is_dir()
         except OSError:
-            is_file = exists = False
+            exists = False
         if not exists:
             if not self._missing:
                 self._missing = True
                 self._warn(f"{root}: no such folder; still watching for it")
-            return found
+            return {}
         if self._missing:
             self._missing = False
             log.info("%s: the folder appeared", root)
-        if is_file:
-            add(root)
-        else:
-            scan(root, 2)
-        return found
+        return scan_days([root], strict=False)
 
-    def _pick(self, day: str, kinds: dict[str, list[Path]]) -> list[Path]:
+    def _pick(self, day: str, files: DayFiles) -> list[Path]:
         if self.unified is True:
-            return kinds["chart"] + kinds["unified"]
+            return files.chart + files.unified
         if self.unified is False:
-            return kinds["chart"]
+            return files.chart
         # sticky: a day read from its unified file stays on it while it exists (per-chart files
         # created a moment later hold the same lines: switching would give the day twice)
-        if self._source.get(day) == "unified" and kinds["unified"]:
+        if self._source.get(day) == "unified" and files.unified:
             src = "unified"
         else:
-            src = "chart" if kinds["chart"] else "unified"
+            src = "chart" if files.chart else "unified"
         self._source[day] = src
-        return kinds[src]
+        return files.unified if src == "unified" else files.chart
 
     def _read(self, path: Path) -> list[Event]:
         """The judged events of the complete lines new in ``path`` since the last poll."""
