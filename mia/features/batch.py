@@ -3,9 +3,10 @@
 ``compute_features(events)`` runs ``FeatureEngine.update`` over any event iterable.
 ``compute_features(folder)`` / ``feature_frame_from_folder(path)`` read the folder as columnar
 blocks (``mia.market.columnar``; the types the engine has no handler for as PASS rows) and let
-the bulk kernel (``kernel.advance``) take the trade, quote and depth
-rows between the events the engine's Python handlers take: the same engine, the same numbers
-as streaming the replay, several times faster. Memory: the chunk buffers plus the rows.
+the bulk kernel (``kernel.advance``) take the trade, quote and depth rows between the events
+the engine's Python handlers take (``Block.event``: each the event replay gives, with its real
+values): the same engine, the same numbers as streaming the replay, several times faster.
+Memory: the chunk buffers plus the rows.
 """
 from __future__ import annotations
 
@@ -20,8 +21,7 @@ from mia.dsl import catalog
 from mia.features.config import FeatureConfig
 from mia.features.engine import HANDLED_TYPES, FeatureEngine, FeatureFrame
 from mia.features.kernel import advance
-from mia.market.columnar.blocks import Block, blocks, event_at
-from mia.market.columnar.codes import OTHER
+from mia.market.columnar.blocks import Block, blocks
 from mia.market.columnar.daycache import DayCache
 from mia.market.sierra import BadLines
 
@@ -35,22 +35,17 @@ def _open_band() -> tuple[float, float]:
 def drive(block: Block, st: np.ndarray, depth: np.ndarray, handle, band=_open_band) -> int:
     """Run ``block`` over a feature engine's state: the bulk kernel takes every row it may (a
     trade only when priced strictly inside ``band()``, asked again after each handled event),
-    ``handle(event)`` takes the others, in order. Returns the rows the kernel took."""
-    t, code, x, others = block.t, block.code, block.x, block.others
+    ``handle(event)`` takes the others, in order (``Block.event``). Returns the rows the kernel took."""
+    t, code, x = block.t, block.code, block.x
     n = len(t)
-    i = k = taken = 0
+    i = taken = 0
     lo, hi = band()
     while True:
         j = advance(t, code, x, i, n, st, depth, lo, hi)
         taken += j - i
         if j >= n:
             return taken
-        if code[j] == OTHER:
-            ev = others[k]
-            k += 1
-        else:
-            ev = event_at(block, j)
-        handle(ev)
+        handle(block.event(j))
         lo, hi = band()
         i = j + 1
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 import mia.market.columnar.blocks as blocks_mod
-from mia.market.columnar.blocks import blocks, event_at
-from mia.market.columnar.codes import OTHER, PASS
+from mia.market.columnar.blocks import blocks
 from mia.market.order import JUMP_S
 from mia.market.replay import replay
 from mia.market.sierra import BadLines
@@ -38,11 +37,8 @@ def blocked(folder):
     bad = BadLines()
     out = []
     for b in blocks([folder], bad=bad):
-        others = iter(b.others)
         for i in range(len(b.t)):
-            if b.code[i] == PASS:
-                continue
-            e = next(others) if b.code[i] == OTHER else event_at(b, i)
+            e = b.event(i)
             out.append((float(b.t[i]), e.type, e.f.get("px", e.f.get("bid"))))
     return out, bad.by_reason()
 

@@ -4,30 +4,34 @@ The same events, times and order as ``mia.market.replay.replay`` (which stays th
 read in chunks into arrays instead of one Python object per line, so memory stays flat and a
 million-line session replays in seconds:
 
-- trade / quote / depth / basedata files are scanned by numba (``jsonscan``); every other line, and every
-  line the scanner does not vouch for, goes through ``LineParser.batch`` and is kept as an
-  ``Event`` (bad lines are tallied there, by the market layer's rules);
+- trade / quote / depth / basedata files are scanned by numba (``jsonscan``); every other line,
+  and every line the scanner does not vouch for, goes through ``LineParser.batch`` and is kept
+  as an ``Event`` (bad lines are tallied there, by the market layer's rules);
 - times: SCDateTime -> UTC epoch with the parser's per-hour zone offsets; per file the order rule
   (``mia.market.order``: ``StreamOrder``, for scanned files its array twin ``clamp``);
 - files of a day are merged by (time, file position) and stamped by replay's own merge
   (``order.merged_rounds``, ``order.stamp``: never earlier than the latest time emitted).
 
 A ``Block`` holds ``t``, ``code`` (``codes.TRADE/QUOTE/DEPTH/BASEDATA/OTHER/PASS``), ``x``
-(the scanned columns) and ``others``: the ``Event`` of each OTHER row, in order. A line of a type
-the consumer has no use for (``wanted_types``; the feature engine's: nbcv, cumulative_delta,
-...) is a PASS row: validated and counted like any line, then stepped over. ``cache`` (a ``daycache.DayCache``)
-reads an unchanged day's columns back instead of its files.
+(the scanned columns), ``others`` and ``passed`` (the ``Event`` of each OTHER and of each PASS
+row, in row order) and ``syms`` (the symbols of the SYM column). A line of a type the consumer
+has no use for (``wanted_types``; the feature engine's: nbcv, cumulative_delta, ...) is a PASS
+row: validated and counted like any line, then stepped over; its event is read only if asked
+for. ``Block.event(i)`` is row ``i`` as an ``Event`` with the line's real values (a scanned
+row's: those the scanner read), at the row's time. ``cache`` (a ``daycache.DayCache``) reads an
+unchanged day's columns back instead of its files.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import numpy as np
+import orjson
 
-from mia.market.columnar.codes import BASEDATA, DEPTH, KIND, NCOLS, OTHER, PASS, QUOTE, TRADE
+from mia.market.columnar.codes import CHART, DEPTH, KIND, NCOLS, OTHER, PASS, QUOTE, SYM, TRADE
 from mia.market.columnar.daycache import DayCache
 from mia.market.columnar.jsonscan import OK, SLOW, scan_lines
 from mia.market.events import Event
@@ -46,7 +50,39 @@ class Block:
     t: np.ndarray           # float64[n], UTC epoch seconds, as the replay emits them
     code: np.ndarray        # int8[n]
     x: np.ndarray           # float64[n, NCOLS]: the scanner's columns
-    others: list            # the Event of each OTHER row, in row order
+    others: list            # the Event of each OTHER row, in row order (``event`` gives it at the row's time)
+    syms: list              # the symbols the SYM column indexes
+    passed: Sequence = ()   # the Event of each PASS row, in row order (a day cache reads them when asked)
+    _rank: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def event(self, i: int) -> Event:
+        """Row ``i`` as the ``Event`` replay gives: an OTHER or PASS row's own; a scanned row's
+        time, type, chart, symbol and the fields the scanner read (trade side, px, vol; quote bid,
+        ask; depth side, lvl, price, size; basedata i, o, h, l, c, v, and bidvol, askvol when the
+        line has them), never the line's other fields (seq, tt, kind, bq, aq, its raw t)."""
+        c, t, x = int(self.code[i]), float(self.t[i]), self.x[i]
+        if c >= OTHER:
+            if self._rank is None:              # each OTHER / PASS row's index in its list
+                code = self.code
+                self._rank = np.where(code == PASS, np.cumsum(code == PASS), np.cumsum(code == OTHER)) - 1
+            ev = (self.others if c == OTHER else self.passed)[self._rank[i]]
+            return ev if ev.t == t else ev._replace(t=t)
+        chart, sym = int(x[CHART]), self.syms[int(x[SYM])]
+        if c == TRADE:
+            return Event(t, "trade", chart, sym, {"side": "BUY" if x[2] else "SELL", "px": float(x[0]),
+                                                  "vol": float(x[1])})
+        if c == QUOTE:
+            return Event(t, "quote", chart, sym, {"bid": float(x[0]), "ask": float(x[1])})
+        if c == DEPTH:
+            return Event(t, "depth", chart, sym, {"side": "ASK" if x[0] else "BID", "lvl": float(x[1]),
+                                                  "price": float(x[3]), "size": float(x[2])})
+        index = float(x[1])
+        f = {"i": int(index) if index.is_integer() else index, "o": float(x[2]), "h": float(x[3]),
+             "l": float(x[4]), "c": float(x[5]), "v": float(x[6])}
+        for key, val in (("bidvol", float(x[7])), ("askvol", float(x[8]))):
+            if val == val:
+                f[key] = val
+        return Event(t, "basedata", chart, sym, f)
 
 
 _EMPTY_T = np.empty(0)
@@ -57,8 +93,11 @@ _EMPTY_X = np.empty((0, NCOLS))
 class _Source:
     """One file read chunk by chunk into column buffers (unconsumed rows only)."""
 
-    def __init__(self, path: Path, zones, bad: BadLines, counter: list[int]):
+    def __init__(self, path: Path, zones, bad: BadLines, counter: list[int], syms: list[str]):
         self.path, self.name = path, str(path)
+        self.syms = syms                       # the day's symbols (SYM column -> symbol)
+        self.sym: bytes | None = None          # the symbol the scanner expects, once seen
+        self.sym_id = 0
         self.counter = counter                 # counter[0]: bytes read, for a progress bar
         self.chart, self.typ, _ = file_kind(path)
         self.parser = LineParser(self.typ, self.chart, zones)
@@ -124,7 +163,9 @@ class _Source:
         if self.kind is None:                  # parsed files: the market layer's own order rule
             self._append_events(self.order.judge(self.parser.batch(buf.split(b"\n")[:-1], self._bad), self._bad))
             return
-        out, status, starts, ends = scan_lines(buf, self.kind, self.chart or 0)
+        if self.sym is None:
+            self._learn_symbol(buf)
+        out, status, starts, ends = scan_lines(buf, self.kind, self.chart or 0, self.sym or b"", self.sym_id)
         ok = status == OK
         slow = np.flatnonzero(status == SLOW)
         events = []
@@ -152,6 +193,20 @@ class _Source:
             code = np.full(len(rows), self.kind, np.int8)
             x = out[rows, 1:].copy()
         self._order_rows(t, code, x, events, final=False)
+
+    def _learn_symbol(self, buf: bytes) -> None:
+        """The symbol of the file's first lines, for the scanner to expect (a line with another
+        symbol is read by the parser, so this choice only matters for speed)."""
+        for raw in buf.split(b"\n", 8)[:8]:
+            try:
+                sym = orjson.loads(raw).get("sym")
+            except (orjson.JSONDecodeError, AttributeError):
+                continue
+            if isinstance(sym, str) and sym and sym.isascii() and sym.isprintable() and not {'"', "\\"} & set(sym):
+                if sym not in self.syms:
+                    self.syms.append(sym)
+                self.sym, self.sym_id = sym.encode(), self.syms.index(sym)
+                return
 
     def _order_rows(self, t, code, x, events, final: bool) -> None:
         """A scanned file's rows through the order rule (``order.clamp``); a row still waiting for
@@ -249,12 +304,11 @@ def _blocks(days: dict[str, list[Path]], zones, bad: BadLines, counter: list[int
                 parts = (_passive(part, wanted) for part in parts)
             if key:
                 parts = cache.writing(key, files, parts, bad)
-        for t, code, x, others in parts:
-            if t[0] < clock:                   # a day that starts before the last one ended
-                t = np.maximum(t, clock)
-                others = _restamp(t, code, others)
+        for t, code, x, others, syms, passed in parts:
+            if t[0] < clock:                   # a day that starts before the last one ended (``event``
+                t = np.maximum(t, clock)       # gives the OTHER / PASS rows' events at these times)
             clock = float(t[-1])
-            yield Block(t, code, x, others)
+            yield Block(t, code, x, others, syms, passed)
 
 
 def _restamp(t, code, events: list) -> list:
@@ -266,23 +320,23 @@ def _restamp(t, code, events: list) -> list:
 
 
 def _passive(part: tuple, wanted: frozenset) -> tuple:
-    """OTHER rows of types not ``wanted`` become PASS rows."""
-    t, code, x, others = part
-    kept = []
-    rows = np.flatnonzero(code == OTHER)
-    if len(rows):
-        for j, ev in zip(rows.tolist(), others):
-            if ev.type in wanted:
-                kept.append(ev)
-            else:
-                code[j] = PASS
-    return t, code, x, kept
+    """OTHER rows of types not ``wanted`` become PASS rows (their events go to ``passed``)."""
+    t, code, x, others, syms, _ = part
+    kept, passed = [], []
+    for j, ev in zip(np.flatnonzero(code == OTHER).tolist(), others):
+        if ev.type in wanted:
+            kept.append(ev)
+        else:
+            code[j] = PASS
+            passed.append(ev)
+    return t, code, x, kept, syms, passed
 
 
 def _day_parts(files: list[Path], zones, bad: BadLines, counter: list[int]) -> Iterator[tuple]:
-    """One day's files merged: (t, code, x, others) per round, times stamped within the day."""
+    """One day's files merged: (t, code, x, others, syms, passed) per round, times stamped within the day."""
     clock = -np.inf
-    sources = [_Source(p, zones, bad, counter) for p in files]
+    syms = [""]
+    sources = [_Source(p, zones, bad, counter, syms) for p in files]
     for rnd in merged_rounds(sources):
         code = np.concatenate([s.code for s in sources])[rnd.order]
         x = np.concatenate([s.x for s in sources])[rnd.order]
@@ -292,27 +346,4 @@ def _day_parts(files: list[Path], zones, bad: BadLines, counter: list[int]) -> I
             ev = sources[rnd.src[j]].ev.pop(int(x[j, 0]))
             tj = float(tm[j])
             others.append(ev if ev.t == tj else ev._replace(t=tj))
-        yield tm, code, x, others
-
-
-def event_at(block: Block, i: int) -> Event:
-    """An ``Event`` for a bulk row (when Python must handle it: a day roll, a new bar)."""
-    c, t, x = int(block.code[i]), float(block.t[i]), block.x[i]
-    if c == TRADE:
-        return Event(t, "trade", 3, "", {"px": float(x[0]), "vol": float(x[1]), "side": "BUY" if x[2] else "SELL"})
-    if c == QUOTE:
-        return Event(t, "quote", 3, "", {"bid": float(x[0]), "ask": float(x[1])})
-    if c == DEPTH:
-        side = {0.0: "BID", 1.0: "ASK"}.get(float(x[0]), "")
-        return Event(t, "depth", 3, "", {"side": side, "lvl": float(x[1]), "price": 1.0, "size": float(x[2])})
-    if c == PASS:                          # a type the feature engine ignores: only its time matters
-        return Event(t, "pass", 0, "", {})
-    if c == BASEDATA:
-        i = float(x[1])
-        f = {"i": int(i) if i.is_integer() else i, "o": float(x[2]), "h": float(x[3]), "l": float(x[4]),
-             "c": float(x[5]), "v": float(x[6])}
-        for key, val in (("bidvol", float(x[7])), ("askvol", float(x[8]))):
-            if val == val:
-                f[key] = val
-        return Event(t, "basedata", int(x[0]), "", f)
-    raise ValueError("an OTHER row carries its own Event")
+        yield tm, code, x, others, syms, []
