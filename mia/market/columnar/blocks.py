@@ -60,13 +60,14 @@ class Block:
         time, type, chart, symbol and the fields the scanner read (trade side, px, vol; quote bid,
         ask; depth side, lvl, price, size; basedata i, o, h, l, c, v, and bidvol, askvol when the
         line has them), never the line's other fields (seq, tt, kind, bq, aq, its raw t)."""
-        c, t, x = int(self.code[i]), float(self.t[i]), self.x[i]
+        c, t = self.code.item(i), self.t.item(i)
         if c >= OTHER:
             if self._rank is None:              # each OTHER / PASS row's index in its list
                 code = self.code
                 self._rank = np.where(code == PASS, np.cumsum(code == PASS), np.cumsum(code == OTHER)) - 1
-            ev = (self.others if c == OTHER else self.passed)[self._rank[i]]
+            ev = (self.others if c == OTHER else self.passed)[self._rank.item(i)]
             return ev if ev.t == t else ev._replace(t=t)
+        x = self.x[i]
         chart, sym = int(x[CHART]), self.syms[int(x[SYM])]
         if c == TRADE:
             return Event(t, "trade", chart, sym, {"side": "BUY" if x[2] else "SELL", "px": float(x[0]),

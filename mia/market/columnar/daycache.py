@@ -300,8 +300,9 @@ def _read(cols: dict, others: list, passed: _Passed, syms: list, rows: int, nbyt
             x[fix_rows[a:b] - s, :XW] = fix_x[a:b]
         a = int(np.searchsorted(cs_rows, s, side="right")) - 1        # the run row s is in, and on
         b = int(np.searchsorted(cs_rows, e))
-        bounds = np.append(np.maximum(cs_rows[a:b], s), e) - s
-        x[:, CHART:SYM + 1] = np.repeat(cs[a:b], np.diff(bounds), axis=0)
+        lengths = np.diff(np.append(np.maximum(cs_rows[a:b], s), e))
+        x[:, CHART] = np.repeat(cs[a:b, 0], lengths)
+        x[:, SYM] = np.repeat(cs[a:b, 1], lengths)
         a, b = np.searchsorted(bd_rows, (s, e))
         if b > a:
             x[bd_rows[a:b] - s] = bd_x[a:b]
