@@ -33,9 +33,9 @@ from mia.dsl import compile_rules, load_rules
 from mia.dsl.program import build_program
 sys.path.insert(0, str(HOME / "tests"))      # the reference oracle lives with the tests
 from oracles.reference import ReferenceEvaluator  # noqa: E402
-from mia.features.daycache import DayCache
+from mia.market.columnar.daycache import DayCache
 from mia.market.sctime import sc_to_epoch, zone_for
-from mia.market.simulate import SimConfig, simulate
+from mia.market.sim import SimConfig, simulate
 
 
 def make_days(root: Path, n: int, minutes: int) -> list[Path]:

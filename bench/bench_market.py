@@ -28,10 +28,11 @@ from pathlib import Path
 import numpy as np
 
 from mia.features import FeatureEngine
+from mia.features.engine import HANDLED_TYPES
 from mia.features.batch import run_block
-from mia.features.blocks import blocks
+from mia.market.columnar.blocks import blocks
 from mia.market.replay import replay
-from mia.market.simulate import SimConfig, simulate
+from mia.market.sim import SimConfig, simulate
 
 #: child processes are spawned: the scanner's OpenMP threads do not survive a fork (``jsonscan``)
 SPAWN = multiprocessing.get_context("spawn")
@@ -55,7 +56,7 @@ def baseline(folder: Path) -> int:
 def batch(folder: Path) -> tuple[int, list]:
     eng, rows = FeatureEngine(), []
     n = 0
-    for block in blocks([folder]):
+    for block in blocks([folder], wanted_types=HANDLED_TYPES):
         n += run_block(eng, block, lambda e: rows.append(e.row.copy()))
     return n, rows
 

@@ -35,10 +35,10 @@ import yaml
 from mia import HOME
 from mia.backtest.driver import backtest_days
 from mia.dsl import compile_rules, load_rules
-from mia.features.blocks import blocks
+from mia.market.columnar.blocks import blocks
 from mia.market.sim import SimConfig, simulate
 from mia.runtime.config import load_config
-from mia.runtime.feeds import cut
+from mia.features.engine import HANDLED_TYPES
 from mia.runtime.supervisor import Supervisor
 
 REPEAT = 3
@@ -58,7 +58,8 @@ def config(tmp: Path, name: str, **feed) -> Path:
 
 
 class OneByOne:
-    """A replay that hands out one event per queue item, as a live feed does."""
+    """A replay that hands out one event per queue item (the Python path of every event), as a
+    live feed does."""
     live = False
 
     def __init__(self, path: Path):
@@ -70,10 +71,10 @@ class OneByOne:
         self.identity = f"one-by-one:{path}"
 
     async def items(self):
-        for b in blocks([str(self.path)], bad=self.bad):
+        for b in blocks([str(self.path)], bad=self.bad, wanted_types=HANDLED_TYPES):
             for i in range(len(b.t)):
                 self.position += 1
-                yield ("block", cut(b, i, i + 1), self.position)
+                yield ("events", [b.event(i)], self.position)
         yield ("end",)
 
 
@@ -118,8 +119,8 @@ async def reload_ms(tmp: Path, day: Path, rules_text: str, edits: list[str]) -> 
             from mia.market.sierra import BadLines
 
             self.bad = BadLines()
-            for b in blocks([str(day)], bad=self.bad):
-                yield ("block", cut(b, 0, min(len(b.t), 5000)), 1)
+            for b in blocks([str(day)], bad=self.bad, wanted_types=HANDLED_TYPES):
+                yield ("block", b.rows(0, min(len(b.t), 5000)), 1)
                 break
             await asyncio.Event().wait()        # then nothing until the end
 
@@ -202,7 +203,7 @@ def main() -> int:
             times.append((time.perf_counter() - t0) * 1e6)
 
         b.session.on_bar = timed
-        for blk in blocks([str(day)]):
+        for blk in blocks([str(day)], wanted_types=HANDLED_TYPES):
             b.session.on_block(blk)
         sess_runs.append(sorted(times))
 

@@ -13,7 +13,7 @@ from mia.backtest.recorder import BacktestResult, Recorder
 from mia.broker.paper import PaperBroker
 from mia.dsl.compile import CompiledRules
 from mia.errors import MiaError
-from mia.features.daycache import DayCache
+from mia.market.columnar.daycache import DayCache
 from mia.runtime.session import Session, Sink
 
 
@@ -86,7 +86,8 @@ def backtest_days(compiled: CompiledRules, paths: list[str] | None, date_from: s
     get every record; ``record``: also keep them in memory (``result``). The driver returned
     holds the session (events, bars, days) and ``bad_lines`` (bad data lines by reason)."""
     from mia.features import FeatureEngine
-    from mia.features.blocks import blocks
+    from mia.features.engine import HANDLED_TYPES
+    from mia.market.columnar.blocks import blocks
     from mia.features.config import FeatureConfig
     from mia.market.sierra import BadLines
 
@@ -95,7 +96,7 @@ def backtest_days(compiled: CompiledRules, paths: list[str] | None, date_from: s
     bt = Backtest(compiled, FeatureEngine(rs.instrument, FeatureConfig.for_rules(rs)), sinks=sinks, record=record,
                   **broker_kw)
     for block in blocks(data_paths(paths), date_from=_day(date_from, "--from"), date_to=_day(date_to, "--to"),
-                        zones=zones, bad=bad, progress=progress, cache=cache):
+                        zones=zones, bad=bad, progress=progress, cache=cache, wanted_types=HANDLED_TYPES):
         bt.session.on_block(block)
     result = bt.finish()
     bt.bad_lines = bad.by_reason()

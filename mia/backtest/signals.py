@@ -87,7 +87,7 @@ def feature_rows_of_days(paths: list[str], cache=None, zones: dict | None = None
     """Sierra Chart day folders -> one feature row per closed bar (New York times), with the
     feature settings and instrument of ``ruleset`` when given."""
     from mia.backtest.driver import data_paths
-    from mia.engine.clock import iso
+    from mia.calendar import iso
     from mia.features import compute_features
     from mia.features.config import FeatureConfig
     from mia.market.sierra import BadLines

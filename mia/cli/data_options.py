@@ -7,7 +7,7 @@ every other type: America/New_York). `--zone trade=America/Chicago` changes one 
 `--zone '*=UTC'` every type not named.
 
 `--no-cache`: read every day from its JSONL files instead of the day cache
-(`mia/features/daycache.py`, sized by `MIA_DAY_CACHE_MB`).
+(`mia/market/columnar/daycache.py`, sized by `MIA_DAY_CACHE_MB`).
 """
 from __future__ import annotations
 
@@ -45,6 +45,6 @@ def add_cache_option(p) -> None:
 
 def cache_from(args):
     """The ``DayCache`` to read days through (None: ``--no-cache``, or ``MIA_DAY_CACHE_MB=0``)."""
-    from mia.features.daycache import DayCache
+    from mia.market.columnar.daycache import DayCache
 
     return None if args.no_cache else DayCache.from_env()

@@ -19,7 +19,7 @@ from mia.dsl import ast
 from mia.dsl.compile import CompiledRules
 from mia.dsl.firings import format_value, reason_text
 from mia.dsl.program import Read
-from mia.engine.clock import iso
+from mia.calendar import iso
 from mia.engine.records import Decision
 from mia.engine.risk import RiskGate
 

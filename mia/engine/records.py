@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from mia.broker.orders import OrderIntent
-from mia.engine.clock import iso
+from mia.calendar import iso
 
 
 @dataclass

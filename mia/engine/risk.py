@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from mia.dsl.ruleset import Risk
-from mia.engine.clock import DayClock, in_hours
+from mia.calendar import DayClock, in_hours
 from mia.engine.records import GateChange
 
 ACTIVE, REDUCE_ONLY, HALTED = "ACTIVE", "REDUCE_ONLY", "HALTED"

@@ -2,9 +2,11 @@
 
 ``compute_features(events)`` runs ``FeatureEngine.update`` over any event iterable.
 ``compute_features(folder)`` / ``feature_frame_from_folder(path)`` read the folder as columnar
-blocks (``blocks``) and let the bulk kernel (``kernel.advance``) take the trade, quote and depth
-rows between the events the engine's Python handlers take: the same engine, the same numbers
-as streaming the replay, several times faster. Memory: the chunk buffers plus the rows.
+blocks (``mia.market.columnar``; the types the engine has no handler for as PASS rows) and let
+the bulk kernel (``kernel.advance``) take the trade, quote and depth rows between the events
+the engine's Python handlers take (``Block.event``: each the event replay gives, with its real
+values): the same engine, the same numbers as streaming the replay, several times faster.
+Memory: the chunk buffers plus the rows.
 """
 from __future__ import annotations
 
@@ -15,10 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from mia.dsl import catalog
-from mia.features.blocks import Block, blocks
 from mia.features.config import FeatureConfig
-from mia.features.daycache import DayCache
-from mia.features.engine import FeatureEngine, FeatureFrame
+from mia.features.engine import HANDLED_TYPES, FeatureEngine, FeatureFrame
+from mia.market.columnar.blocks import Block, blocks
+from mia.market.columnar.daycache import DayCache
 from mia.market.sierra import BadLines
 
 COLUMNS = [f.name for f in catalog.FEATURES]
@@ -63,7 +65,7 @@ def compute_features(source, instrument: str = "ES", config: FeatureConfig | Non
 
     if _is_paths(source):
         paths = [source] if isinstance(source, (str, Path)) else list(source)
-        for block in blocks(paths, date_from, date_to, zones, bad, cache=cache):
+        for block in blocks(paths, date_from, date_to, zones, bad, cache=cache, wanted_types=HANDLED_TYPES):
             run_block(eng, block, on_row)
     else:
         for ev in source:

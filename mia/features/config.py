@@ -1,12 +1,16 @@
 """Feature thresholds: the trader's defaults from domain.md, in one place, overridable.
 
+The cash open and close default to ``sessions.rth`` of config/instruments.yaml (``mia.calendar``).
 A rule set's params with the names in ``RULE_PARAMS`` set the feature engine too
 (``FeatureConfig.for_rules``), so that a boundary the rules and the features both read (the VIX
 regimes) is written once, in the rules.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from zoneinfo import ZoneInfo
+
+from mia import calendar
 
 #: rule params that are feature settings: the VIX regime boundaries the rules compare against
 RULE_PARAMS = ("vix_mid", "vix_high", "vix_extreme")
@@ -14,8 +18,9 @@ RULE_PARAMS = ("vix_mid", "vix_high", "vix_extreme")
 
 @dataclass(frozen=True)
 class FeatureConfig:
-    open_minute: int = 9 * 60 + 30        # cash open, New York
-    close_minute: int = 16 * 60           # cash close
+    open_minute: int = field(default_factory=lambda: calendar.sessions().rth_open)     # cash open (09:30) ...
+    close_minute: int = field(default_factory=lambda: calendar.sessions().rth_close)   # ... and close (16:00)
+    zone: ZoneInfo = field(default_factory=lambda: calendar.sessions().rth_zone)       # ... of this zone (New York)
     atr_period: int = 14                  # Wilder ATR when the data has no ATR study
     vix_mid: float = 15.0                 # VIX regimes: low < 15 <= mid < 22 <= high < 35 <= extreme
     vix_high: float = 22.0

@@ -1,7 +1,8 @@
-"""The block driver: a columnar block (``mia.features.blocks``) run over a feature engine's state.
+"""The block driver: a columnar block (``mia.market.columnar``) run over a feature engine's state.
 
-The bulk kernel (``kernel.advance``) takes every row it may; every other row becomes an event
-for the caller's handler, in order. ``FeatureEngine.run_block`` is its front door.
+The bulk kernel (``kernel.advance``) takes every row it may; every other row becomes its event
+(``Block.event``: the one replay gives, with its real values) for the caller's handler, in
+order. ``FeatureEngine.run_block`` is its front door.
 """
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ import math
 
 import numpy as np
 
-from mia.features import blocks as _blocks
-from mia.features.kernel import OTHER, advance
+from mia.features.kernel import advance
 
 
 def open_band() -> tuple[float, float]:
@@ -21,21 +21,15 @@ def drive(block, st: np.ndarray, depth: np.ndarray, handle, band=open_band) -> i
     """Run ``block`` over a feature engine's state: the bulk kernel takes every row it may (a
     trade only when priced strictly inside ``band()``, asked again after each handled event),
     ``handle(event)`` takes the others, in order. Returns the rows the kernel took."""
-    t, code, x, others = block.t, block.code, block.x, block.others
+    t, code, x = block.t, block.code, block.x
     n = len(t)
-    i = k = taken = 0
+    i = taken = 0
     lo, hi = band()
     while True:
         j = advance(t, code, x, i, n, st, depth, lo, hi)
         taken += j - i
         if j >= n:
             return taken
-        if code[j] == OTHER:
-            ev = others[k]
-            k += 1
-        else:
-            ev = _blocks.event_at(block, j)
-        handle(ev)
+        handle(block.event(j))
         lo, hi = band()
         i = j + 1
-

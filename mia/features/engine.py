@@ -7,8 +7,9 @@ NaN = missing) as of that close and ``row_time`` the close time. Bars come from 
 basedata, from trades bucketed by minute. Studies (vwap, value area, ATR) are taken from the
 data when present, else computed here from trades and bars. Batch (``compute_features``) runs
 the same engine over a whole stream or folder (``batch``), so they give the same numbers.
-Sessions roll at 18:00 New York: the first event of a later trading day closes the forming
-bar (in its own session), then cum_delta, VWAP, studies, Wilder ATR and bases restart.
+Sessions roll with the trading day (``mia.calendar``: 18:00 New York): the first event of a later
+trading day closes the forming bar (in its own session), then cum_delta, VWAP, studies, Wilder
+ATR and bases restart.
 Study lines are attributed to bars by their index ``i`` (``studies.Indexed``).
 The book, the forming bar and the trade-VWAP sums live in ``st`` / ``depth`` (``kernel``), which
 the batch path's numba kernel updates directly for the bulk events between Python handlers.
@@ -21,17 +22,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from mia.dsl import catalog
-from mia.engine.clock import day_bounds, local
+from mia.calendar import day_bounds, local
 from mia.features.config import FeatureConfig
 from mia.features.base import BaseTracker
 from mia.features.drive import drive, open_band
 from mia.features.levels import LevelBook
-from mia.features.kernel import (ASK, ASKVOL, BAR_INDEX, BAR_START, BD_MODE, BID, BIDVOL, DAY_END, DAY_START, DEPTH,
-                                 HAS_BAR, LAST, NP2V, NPV, NVOL, P2V, PV, QUOTE, TRADE, VOL, C, H, L, O, V, new_state,
-                                 set_bar, step)
+from mia.features.kernel import (ASK, ASKVOL, BAR_INDEX, BAR_START, BD_MODE, BID, BIDVOL, DAY_END, DAY_START, HAS_BAR,
+                                 LAST, NP2V, NPV, NVOL, P2V, PV, VOL, C, H, L, O, V, new_state, set_bar, step)
 from mia.features.studies import Indexed, WilderAtr
 from mia.instruments import instrument as instrument_facts
-from mia.market.bars import SC_SLACK
+from mia.market.columnar.codes import DEPTH, QUOTE, TRADE
+from mia.market.sctime import SC_SLACK
 
 NAN = math.nan
 COL = {f.name: i for i, f in enumerate(catalog.FEATURES)}
@@ -45,7 +46,7 @@ class FeatureFrame:
 
 
 #: event type -> its handler; events of any other type (nbcv, cumulative_delta, pvwap, ...) only
-#: roll the trading day, so the batch path steps over them in the kernel (``kernel.PASS``)
+#: roll the trading day, so the batch path steps over them in the kernel (PASS rows, ``mia.market.columnar.codes``)
 _HANDLERS = {"basedata": "_on_basedata", "trade": "_on_trade", "quote": "_on_quote", "depth": "_on_depth",
              "vwap": "_on_vwap", "vva": "_on_vva", "atr": "_on_atr", "vix": "_on_vix",
              "menthorq_level": "_on_level"}
@@ -262,8 +263,8 @@ class FeatureEngine:
         bd, ad = self.depth[0].tolist(), self.depth[1].tolist()
         bid5, ask5 = bd[1] + bd[2] + bd[3] + bd[4] + bd[5], ad[1] + ad[2] + ad[3] + ad[4] + ad[5]
         r[COL["bid_size_top5"]], r[COL["ask_size_top5"]] = bid5, ask5
-        # clock (the bar's start minute, New York)
-        d = local(start)
+        # clock (the bar's start minute, in the regular hours' zone)
+        d = local(start, cfg.zone)
         tod = d.hour * 60 + d.minute
         r[COL["time_of_day"]] = tod
         r[COL["minutes_since_open"]] = tod - cfg.open_minute

@@ -13,6 +13,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from mia.market.columnar.codes import BASEDATA, DEPTH, OTHER, PASS, QUOTE, TRADE
+
 # slots of the state vector
 DAY_START, DAY_END, BID, ASK, BD_MODE, HAS_BAR, BAR_START = range(7)
 O, H, L, C, V, BIDVOL, ASKVOL = range(7, 14)
@@ -20,11 +22,6 @@ PV, P2V, VOL, NPV, NP2V, NVOL = range(14, 20)
 BAR_INDEX = 20                        # basedata index of the forming bar
 LAST = 21                             # the last trade's price
 NSLOTS = 22
-
-# event codes of a block (``mia.features.blocks``): the scanner's kinds, then OTHER (an Event)
-# and PASS (a line of a type the feature engine has no handler for: it only counts, and rolls
-# the trading day like any event)
-TRADE, QUOTE, DEPTH, BASEDATA, OTHER, PASS = 0, 1, 2, 3, 4, 5
 
 
 def new_state() -> tuple[np.ndarray, np.ndarray]:
@@ -94,8 +91,9 @@ def advance(t, code, x, i, n, st, depth, lo=-np.inf, hi=np.inf):
     change (at any row, PASS rows included), a chart-3 basedata line that is not a rewrite of
     the forming bar, or what ``step`` refuses, or a trade at or outside (``lo``, ``hi``): a
     price a caller must see (a backtest's stops, targets and limits). ``x[j]`` holds the
-    event's columns (``jsonscan``): trade (px, vol, buy), quote (bid, ask), depth (side, lvl,
-    size), basedata (chart, i, o, h, l, c, v, bidvol, askvol)."""
+    event's columns: trade (px, vol, buy), quote (bid, ask), depth (side, lvl,
+    size), basedata (chart, i, o, h, l, c, v, bidvol, askvol): ``mia.market.columnar.codes``.
+    A PASS row (a type the feature engine has no handler for) only rolls the trading day."""
     day_start, day_end = st[DAY_START], st[DAY_END]
     while i < n:
         tt = t[i]

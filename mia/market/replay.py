@@ -1,17 +1,18 @@
 """Replay Sierra Chart day folders as one time-ordered stream of events, lazily.
 
 A path is a day folder (it holds ``chart_<N>_<type>_<YYYYMMDD>.jsonl`` and/or
-``mia_unified_<YYYYMMDD>.jsonl``) or a folder of day folders. Days are replayed in date order;
-within a day the per-chart files are merged with a k-way merge (``heapq.merge`` over one
-generator per file: nothing is loaded whole). When a day has per-chart files, its unified file
-is ignored (it holds the same lines); a day with only a unified file replays that file.
+``mia_unified_<YYYYMMDD>.jsonl``), a folder of day folders or a file (``days.scan_days``). Days
+are replayed in date order; within a day the per-chart files are merged (``order.merged_rounds``:
+a k-way merge over each file read a chunk at a time, nothing is loaded whole). When a day has
+per-chart files, its unified file is ignored (it holds the same lines); a day with only a
+unified file replays that file.
 
 Quirks handled: ``depth`` lines carry the bar's start time, so a depth event is stamped with
 the latest time already emitted (it can never move the clock back). In per-chart files a depth
 line's key in the merge is its bar start, so a bar's depth comes out at that bar's start: the
 files hold no better time. A line more than ``TOLERANCE_S`` earlier than the previous line of
 the same (chart, type) in its file is bad (``out_of_order``), a smaller step back is clamped; a
-line far ahead of its file waits for the next one to confirm it (``StreamOrder``).
+line far ahead of its file waits for the next one to confirm it (``order.StreamOrder``).
 Per stream, not per file: in a unified file bar-stamped lines (basedata, studies) trail the
 trades written before them, and are then stamped with the latest time emitted, like depth.
 A last line without its newline (a file being written) is used if whole, else ``partial_line``.
@@ -22,133 +23,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, datetime, timezone
-from heapq import heapify, heappop, heapreplace
 from pathlib import Path
 
-from mia.errors import MiaError
+from mia.market.days import DataPathError, scan_days
 from mia.market.events import Event
+from mia.market.order import EventRun, StreamOrder, merged_events
 from mia.market.sierra import BadLine, BadLines, LineParser, file_kind
 
-TOLERANCE_S = 2.0
-#: a line this far ahead of its per-chart file's latest time waits for the next line to confirm it
-JUMP_S = 300.0
 #: bytes per read: big chunks split in one call beat line-by-line iteration
 CHUNK = 1 << 22
-
-
-class DataPathError(MiaError):
-    pass
-
-
-def day_files(paths: list[str | Path]) -> dict[str, list[Path]]:
-    """YYYYMMDD -> the files to replay for that day."""
-    found: dict[str, dict[str, list[Path]]] = {}
-
-    def scan(folder: Path, depth: int) -> None:
-        for p in sorted(folder.iterdir()):
-            if p.is_dir() and depth > 0:
-                scan(p, depth - 1)
-            elif p.is_file():
-                chart, typ, day = file_kind(p)
-                if day is not None:
-                    found.setdefault(day, {"chart": [], "unified": []})["unified" if typ is None else "chart"].append(p)
-
-    for path in paths:
-        path = Path(path)
-        if path.is_file():
-            chart, typ, day = file_kind(path)
-            if day is None:
-                raise DataPathError(f"{path}: error: not a Sierra Chart JSONL file "
-                                    "(expected chart_<N>_<type>_<YYYYMMDD>.jsonl or mia_unified_<YYYYMMDD>.jsonl)")
-            found.setdefault(day, {"chart": [], "unified": []})["unified" if typ is None else "chart"].append(path)
-        elif path.is_dir():
-            scan(path, 2)
-        else:
-            raise DataPathError(f"{path}: error: no such file or folder")
-    if not found:
-        raise DataPathError(f"{', '.join(map(str, paths))}: error: no Sierra Chart JSONL files here")
-    return {day: (kinds["chart"] or kinds["unified"]) for day, kinds in sorted(found.items())}
-
-
-class StreamOrder:
-    """The order rule for the lines of one file, its state kept from call to call (chunks, polls).
-
-    Per (chart, type) stream: a line more than ``TOLERANCE_S`` earlier than the stream's latest
-    kept time is ``out_of_order`` (skipped), a smaller step back is clamped to that time; depth is
-    exempt. In a per-chart file (one stream, ``stream`` given) a line more than ``JUMP_S`` after
-    the latest kept time waits for the next line: if that one is more than ``TOLERANCE_S`` before
-    it, the jumped line is the bad one (``out_of_order``) and the next is judged against the time
-    before the jump. Without this, one line stamped hours ahead would make the rest of its file
-    out of order. ``flush()`` gives the line still waiting when the file ends (or, live, when the
-    other files' clock has reached it). A file's first line is taken as it is (there is nothing
-    to hold it against), and a unified file interleaves its streams in time order (a held line
-    would move), so there a jump is not held.
-    """
-
-    __slots__ = ("stream", "prev", "held", "last")
-
-    def __init__(self, stream: tuple | None):
-        self.stream = stream
-        self.prev = -1e300
-        self.held: Event | None = None
-        self.last: dict = {}
-
-    def judge(self, events: list[Event], bad) -> list[Event]:
-        """The events of ``events`` (in file order) to emit now; ``bad(reason)`` for each dropped."""
-        if self.stream is None:
-            return self._unified(events, bad)
-        if self.stream[1] == "depth":
-            return events
-        out: list[Event] = []
-        append = out.append
-        prev, held = self.prev, self.held
-        for ev in events:
-            t = ev.t
-            if held is not None:
-                if t < held.t - TOLERANCE_S:
-                    bad("out_of_order")            # the held line jumped ahead of its stream
-                else:
-                    append(held)
-                    prev = held.t
-                held = None
-            if t >= prev:
-                if t > prev + JUMP_S and prev > -1e300:
-                    held = ev
-                    continue
-                prev = t
-            elif t < prev - TOLERANCE_S:
-                bad("out_of_order")
-                continue
-            else:
-                ev = ev._replace(t=prev)
-            append(ev)
-        self.prev, self.held = prev, held
-        return out
-
-    def flush(self) -> list[Event]:
-        held, self.held = self.held, None
-        if held is None:
-            return []
-        self.prev = held.t
-        return [held]
-
-    def _unified(self, events: list[Event], bad) -> list[Event]:
-        out: list[Event] = []
-        last = self.last
-        for ev in events:
-            if ev.type != "depth":
-                key = (ev.chart, ev.type)
-                prev = last.get(key)
-                t = ev.t
-                if prev is not None and t < prev:
-                    if t < prev - TOLERANCE_S:
-                        bad("out_of_order")
-                        continue
-                    ev = ev._replace(t=prev)
-                else:
-                    last[key] = t
-            out.append(ev)
-        return out
 
 
 def read_file(path: Path, zones: dict | None, bad: BadLines, counter: list[int] | None = None) -> Iterator[Event]:
@@ -158,6 +41,13 @@ def read_file(path: Path, zones: dict | None, bad: BadLines, counter: list[int] 
     bar-stamped lines (basedata, studies) legitimately trail the trades before them, is judged
     stream by stream. ``counter[0]`` (if given) grows by the bytes read, for a progress bar.
     """
+    for events in read_chunks(path, zones, bad, counter):
+        yield from events
+
+
+def read_chunks(path: Path, zones: dict | None, bad: BadLines,
+                counter: list[int] | None = None) -> Iterator[list[Event]]:
+    """``read_file``'s events, a list per chunk read."""
     chart, typ, _ = file_kind(path)
     name = str(path)
     parser = LineParser(typ, chart, zones)
@@ -186,13 +76,13 @@ def read_file(path: Path, zones: dict | None, bad: BadLines, counter: list[int] 
                 counter[0] += len(chunk)
             lines = (rest + chunk if rest else chunk).split(b"\n")
             rest = lines.pop()
-            yield from order.judge(parser.batch(lines, on_bad), on_bad)
+            yield order.judge(parser.batch(lines, on_bad), on_bad)
     if rest.strip():                      # a last line without its newline: a file being written
         try:
-            yield from order.judge([parser.one(rest)], on_bad)
+            yield order.judge([parser.one(rest)], on_bad)
         except BadLine:
             on_bad("partial_line")
-    yield from order.flush()
+    yield order.flush()
 
 
 def _day(day: str) -> date:
@@ -201,7 +91,7 @@ def _day(day: str) -> date:
 
 def select_days(paths: list[str | Path], date_from: date | None, date_to: date | None) -> dict[str, list[Path]]:
     """The files of each day in ``paths`` between ``date_from`` and ``date_to`` (inclusive, either open)."""
-    days = {d: fs for d, fs in day_files(paths).items()
+    days = {d: fs.replayed for d, fs in scan_days(paths).items()
             if (date_from is None or _day(d) >= date_from) and (date_to is None or _day(d) <= date_to)}
     if not days:
         raise DataPathError("error: no day of the data falls between --from and --to")
@@ -223,44 +113,9 @@ def replay(paths: list[str | Path], date_from: date | None = None, date_to: date
 def _merged(days: dict[str, list[Path]], zones, bad: BadLines, counter: list[int] | None) -> Iterator[Event]:
     clock = float("-inf")
     for files in days.values():
-        for ev in merge([read_file(p, zones, bad, counter) for p in files]):
-            if ev.t < clock:
-                ev = ev._replace(t=clock)          # depth (bar-stamped): the latest time emitted
-            else:
-                clock = ev.t
-            yield ev
-
-
-def merge(streams: list[Iterator[Event]]) -> Iterator[Event]:
-    """K-way merge of time-ordered event streams by ``t``; ties go to the earlier stream.
-
-    Like ``heapq.merge(..., key=t)`` but by runs: the head stream yields on, without touching
-    the heap, while it stays before the next stream's head (depth and quotes come in long runs).
-    """
-    heap = []
-    for idx, it in enumerate(streams):
-        for ev in it:
-            heap.append((ev.t, idx, ev, it))
-            break
-    heapify(heap)
-    while len(heap) > 1:
-        _, idx, ev, it = heap[0]
-        yield ev
-        nt, nidx = heap[1][0], heap[1][1]
-        if len(heap) > 2 and (heap[2][0], heap[2][1]) < (nt, nidx):
-            nt, nidx = heap[2][0], heap[2][1]
-        for ev in it:
-            t = ev.t
-            if t < nt or (t == nt and idx < nidx):
-                yield ev
-            else:
-                heapreplace(heap, (t, idx, ev, it))
-                break
-        else:
-            heappop(heap)
-    if heap:
-        yield heap[0][2]
-        yield from heap[0][3]
+        runs = [EventRun(read_chunks(p, zones, bad, counter)) for p in files]
+        for events, clock in merged_events(runs, clock):
+            yield from events
 
 
 def with_progress(stream: Iterator, days: dict[str, list[Path]], counter: list[int], every: int = 0x10000) -> Iterator:

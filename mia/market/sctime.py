@@ -22,6 +22,10 @@ SECONDS_PER_DAY = 86400.0
 SC_MIN = float(_UNIX_DAYS)
 SC_MAX = float((datetime(2100, 1, 1) - SC_EPOCH).days)
 
+#: an SCDateTime with 6 decimals is exact to about 86 ms either way: a bar stamped 09:31:00 may
+#: read 09:30:59.96, so a bar start is floored to the grid after adding this much
+SC_SLACK = 0.1
+
 #: event type -> zone of its ``t``; "*" is every type not listed.
 DEFAULT_ZONES: dict[str, str] = {"trade": "UTC", "quote": "UTC", "*": "America/New_York"}
 

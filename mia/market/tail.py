@@ -3,15 +3,15 @@
 ``Tail(path)`` takes what ``replay`` takes (a day folder, a folder of day folders, a file) and
 ``poll()`` returns the events of the complete lines new since the last poll; a half-written line
 waits for its newline. Every poll rescans, so a new day's files or day folder are picked up
-without a restart. Lines are judged as in a replay (``replay.StreamOrder``: out of order by more
+without a restart. Lines are judged as in a replay (``order.StreamOrder``: out of order by more
 than ``TOLERANCE_S`` in their (chart, type) stream is bad, a smaller step back is clamped, depth
-is exempt, a line far ahead of its per-chart file waits for the next line to confirm it, or
-for the wall clock or the other files to reach its time); a day's
-unified file is read only if the day has no per-chart files. A poll is merged like a replay and
-never stamps an event before one already returned (depth, a lagging file: the latest time). A
-file replaced (new inode) or rewritten (shrunk, or other bytes at its head or just before the
-read offset) is read again from its start; a vanished one is forgotten. A missing folder is
-reported once in ``warnings`` and polled until it appears. ``follow()`` sleeps between polls.
+is exempt, a line far ahead of its per-chart file waits for the next line to confirm it, or for
+the wall clock or the other files to reach its time); a day's unified file is read only if the
+day has no per-chart files. A poll is merged like a replay (``order.merge_lists``) and never
+stamps an event before one already returned (depth, a lagging file: the latest time). A file
+replaced (new inode) or rewritten (shrunk, or other bytes at its head or just before the read
+offset) is read again from its start; a vanished one is forgotten. A missing folder is reported
+once in ``warnings`` and polled until it appears. ``follow()`` sleeps between polls.
 """
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mia.market.days import DayFiles, scan_days
 from mia.market.events import Event
-from mia.market.replay import TOLERANCE_S, StreamOrder, merge
+from mia.market.order import TOLERANCE_S, StreamOrder, merge_lists
 from mia.market.sierra import BadLines, LineParser, file_kind
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ class _Cursor:
         self.behind = (self.behind + data)[-FINGERPRINT:]
 
     def judge(self, events: list[Event], bad: Callable[[str], None]) -> list[Event]:
-        """Replay's order rule (``replay.StreamOrder``), its state kept across polls."""
+        """Replay's order rule (``order.StreamOrder``), its state kept across polls."""
         if self.order is None:
             self.order = StreamOrder(self.stream)
         return self.order.judge(events, bad)
@@ -94,63 +95,37 @@ class Tail:
         self.warnings.append(message)
         log.warning(message)
 
-    def _scan(self) -> dict[str, dict[str, list[Path]]]:
-        """Day -> {"chart": [...], "unified": [...]}, in replay's scan order; never raises."""
-        found: dict[str, dict[str, list[Path]]] = {}
-
-        def add(p: Path) -> None:
-            chart, typ, day = file_kind(p)
-            if day is not None:
-                found.setdefault(day, {"chart": [], "unified": []})["unified" if typ is None else "chart"].append(p)
-
-        def scan(folder: Path, depth: int) -> None:
-            try:
-                entries = sorted(folder.iterdir())
-            except OSError:
-                return
-            for p in entries:
-                try:
-                    if p.is_dir():
-                        if depth > 0:
-                            scan(p, depth - 1)
-                    elif p.is_file():
-                        add(p)
-                except OSError:
-                    continue
-
+    def _scan(self) -> dict[str, DayFiles]:
+        """The day folders' files now (``days.scan_days``, never raising); a missing folder is
+        reported once, and again after it came back and went."""
         root = self.folder
         try:
-            is_file = root.is_file()
-            exists = is_file or root.is_dir()
+            exists = root.is_file() or root.is_dir()
         except OSError:
-            is_file = exists = False
+            exists = False
         if not exists:
             if not self._missing:
                 self._missing = True
                 self._warn(f"{root}: no such folder; still watching for it")
-            return found
+            return {}
         if self._missing:
             self._missing = False
             log.info("%s: the folder appeared", root)
-        if is_file:
-            add(root)
-        else:
-            scan(root, 2)
-        return found
+        return scan_days([root], strict=False)
 
-    def _pick(self, day: str, kinds: dict[str, list[Path]]) -> list[Path]:
+    def _pick(self, day: str, files: DayFiles) -> list[Path]:
         if self.unified is True:
-            return kinds["chart"] + kinds["unified"]
+            return files.chart + files.unified
         if self.unified is False:
-            return kinds["chart"]
+            return files.chart
         # sticky: a day read from its unified file stays on it while it exists (per-chart files
         # created a moment later hold the same lines: switching would give the day twice)
-        if self._source.get(day) == "unified" and kinds["unified"]:
+        if self._source.get(day) == "unified" and files.unified:
             src = "unified"
         else:
-            src = "chart" if kinds["chart"] else "unified"
+            src = "chart" if files.chart else "unified"
         self._source[day] = src
-        return kinds[src]
+        return files.unified if src == "unified" else files.chart
 
     def _read(self, path: Path) -> list[Event]:
         """The judged events of the complete lines new in ``path`` since the last poll."""
@@ -209,13 +184,9 @@ class Tail:
             del self._source[day]
         events: list[Event] = []
         clock = self._clock
-        for streams in days:
-            for ev in merge([iter(s) for s in streams]):
-                if ev.t < clock:
-                    ev = ev._replace(t=clock)      # depth (bar-stamped) or a lagging file
-                else:
-                    clock = ev.t
-                events.append(ev)
+        for streams in days:                       # stamped: depth (bar-stamped), a lagging file
+            merged, clock = merge_lists(streams, clock)
+            events.extend(merged)
         self._clock = clock
         return events
 

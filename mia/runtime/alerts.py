@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mia.broker.orders import ClosedTrade, Fill
-from mia.engine.clock import iso
+from mia.calendar import iso
 from mia.engine.records import Decision, FlattenRecord, GateChange, OrderRecord
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ A feed is an async iterator of items for the consumer:
   feed's position after it (what the journal keeps, so that a restart resumes after it);
 - ``("end",)``: the data ended (a replay's last line).
 
-``ReplayFeed`` reads day folders as columnar blocks (``mia.features.blocks``, the backtest's
+``ReplayFeed`` reads day folders as columnar blocks (``mia.market.columnar``, the backtest's
 reader) in a worker thread, at ``speed`` x market pace (0: as fast as the consumer takes them;
 an idle gap longer than ``MAX_IDLE_S`` of wall time, such as a night between two days, is
 skipped). Its position is the number of rows taken; ``skip`` rows are handed out as warm-up.
@@ -24,24 +24,14 @@ from pathlib import Path
 
 import numpy as np
 
-from mia.features.blocks import Block, blocks
-from mia.features.kernel import OTHER
+from mia.features.engine import HANDLED_TYPES
+from mia.market.columnar.blocks import blocks
 from mia.market.sierra import BadLines
 
 #: a pause in the data longer than this (wall seconds at the replay's speed) is skipped
 MAX_IDLE_S = 2.0
 #: longest sleep between two checks of the pace (keeps the feed responsive to a stop)
 TICK_S = 0.05
-
-
-def cut(block: Block, i: int, j: int) -> Block:
-    """Rows ``i..j-1`` of ``block`` (with the events of its OTHER rows among them)."""
-    if i == 0 and j >= len(block.t):
-        return block
-    code = block.code
-    k0 = int(np.count_nonzero(code[:i] == OTHER))
-    k1 = k0 + int(np.count_nonzero(code[i:j] == OTHER))
-    return Block(block.t[i:j], code[i:j], block.x[i:j], block.others[k0:k1])
 
 
 class ReplayFeed:
@@ -63,7 +53,7 @@ class ReplayFeed:
         return "replay:" + "|".join(self.paths)
 
     async def items(self) -> AsyncIterator[tuple]:
-        it = iter(blocks(self.paths, zones=self.zones, bad=self.bad, cache=self.cache))
+        it = iter(blocks(self.paths, zones=self.zones, bad=self.bad, cache=self.cache, wanted_types=HANDLED_TYPES))
         t0 = w0 = None
         while True:
             block = await asyncio.to_thread(next, it, None)
@@ -73,13 +63,13 @@ class ReplayFeed:
             i = 0
             if self.position < self.skip:
                 k = min(n, self.skip - self.position)
-                yield ("warm", cut(block, 0, k))
+                yield ("warm", block.rows(0, k))
                 self.position += k
                 i = k
             if self.speed <= 0:
                 if i < n:
                     self.position += n - i
-                    yield ("block", cut(block, i, n), self.position)
+                    yield ("block", block.rows(i, n), self.position)
                 continue
             t = block.t
             while i < n:
@@ -90,7 +80,7 @@ class ReplayFeed:
                 j = i + int(np.searchsorted(t[i:], target, side="right"))
                 if j > i:
                     self.position += j - i
-                    yield ("block", cut(block, i, j), self.position)
+                    yield ("block", block.rows(i, j), self.position)
                     i = j
                     continue
                 wait = (float(t[i]) - target) / self.speed

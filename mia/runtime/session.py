@@ -39,7 +39,7 @@ import numpy as np
 from mia.broker.orders import Broker, BrokerError, ClosedTrade, Fill, OrderIds, OrderIntent, SimulatedBroker
 from mia.dsl import catalog
 from mia.dsl.compile import CompiledRules
-from mia.engine.clock import in_hours, iso, trading_day
+from mia.calendar import in_hours, iso, trading_day
 from mia.engine.decide import Engine
 from mia.engine.records import FlattenRecord, GateChange, OrderRecord
 from mia.engine.risk import ACTIVE, FLATTEN, OPERATOR_HOLDS, PAUSE, REDUCE_ONLY, Limits, RiskGate

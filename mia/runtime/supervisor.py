@@ -29,7 +29,7 @@ from pathlib import Path
 from mia.broker.observe import ObserveBroker
 from mia.broker.paper import PaperBroker
 from mia.dsl.compile import CompiledRules
-from mia.engine.clock import DayClock, in_hours, iso
+from mia.calendar import DayClock, in_hours, iso
 from mia.engine.explain import explain, find, parse_when
 from mia.broker.orders import ClosedTrade
 from mia.engine.records import Decision
@@ -126,7 +126,7 @@ class Supervisor:
             paths = [str(default_session_dir())]
         cache = None
         if f.kind == "replay":
-            from mia.features.daycache import DayCache
+            from mia.market.columnar.daycache import DayCache
 
             cache = DayCache.from_env()
         return ReplayFeed(paths, f.speed, f.zones, skip=skip, cache=cache)

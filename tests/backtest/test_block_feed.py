@@ -16,9 +16,10 @@ import pytest
 from mia.backtest.driver import Backtest, run
 from mia.dsl import compile_rules, load_rules
 from mia.features import FeatureEngine
-from mia.features.blocks import blocks
+from mia.features.engine import HANDLED_TYPES
+from mia.market.columnar.blocks import blocks
 from mia.market.replay import replay
-from mia.market.simulate import SimConfig, simulate
+from mia.market.sim import SimConfig, simulate
 
 RULES = """\
 version: 1
@@ -91,7 +92,7 @@ def trade_gap(days, tmp_path_factory):
 def both(compiled, paths):
     streamed = run(compiled, FeatureEngine(), replay(paths))
     bt = Backtest(compiled, FeatureEngine())
-    for block in blocks(paths):
+    for block in blocks(paths, wanted_types=HANDLED_TYPES):
         bt.session.on_block(block)
     return streamed, bt.finish(), bt
 

@@ -7,11 +7,12 @@ import datetime as dt
 from mia.backtest.driver import Backtest, run
 from mia.runtime.session import END_OF_DAY
 from mia.dsl import compile_rules, load_rules
-from mia.engine.clock import trading_day
+from mia.calendar import trading_day
 from mia.features import FeatureEngine
-from mia.features.blocks import blocks
+from mia.features.engine import HANDLED_TYPES
+from mia.market.columnar.blocks import blocks
 from mia.market.replay import replay
-from mia.market.simulate import SimConfig, simulate
+from mia.market.sim import SimConfig, simulate
 
 RULES = """\
 version: 1
@@ -38,7 +39,7 @@ def test_no_position_is_carried_overnight(tmp_path):
     compiled = compile_rules(load_rules([tmp_path / "r.yaml"]))
     streamed = run(compiled, FeatureEngine(), replay([tmp_path]))
     bt = Backtest(compiled, FeatureEngine())
-    for block in blocks([tmp_path]):
+    for block in blocks([tmp_path], wanted_types=HANDLED_TYPES):
         bt.session.on_block(block)
     fast = bt.finish()
     assert fast.trades == streamed.trades and fast.trace == streamed.trace

@@ -15,19 +15,24 @@ from hypothesis import strategies as st
 
 from mia.dsl import catalog
 from mia.features import FeatureEngine, compute_features, feature_frame_from_folder
-from mia.features.blocks import blocks, event_at
+from mia.market.columnar.blocks import blocks
 from mia.features.engine import HANDLED_TYPES
-from mia.features import jsonscan
-from mia.features.jsonscan import KIND, OK, SLOW, scan_lines
-from mia.features.kernel import OTHER
+from mia.market.columnar import jsonscan
+from mia.market.columnar.jsonscan import KIND, OK, SLOW, scan_lines
+from mia.market.columnar import codes
+from mia.market.columnar.codes import OTHER, PASS
 from mia.market.replay import replay
 from mia.market.sctime import epoch_to_sc
 from mia.market.sierra import BadLines
+from replay_oracle import oracle_replay
 
 NY = ZoneInfo("America/New_York")
 T0 = datetime(2025, 11, 20, 9, 30, tzinfo=NY).timestamp()
 COL = {f.name: i for i, f in enumerate(catalog.FEATURES)}
 SYM = "ESZ25_FUT_CME"
+#: the fields of a scanned line that its row keeps
+SCANNED = {"trade": {"side", "px", "vol"}, "quote": {"bid", "ask"}, "depth": {"side", "lvl", "price", "size"},
+           "basedata": {"i", "o", "h", "l", "c", "v", "bidvol", "askvol"}}
 
 
 def streamed(folder):
@@ -44,31 +49,28 @@ def streamed(folder):
 
 
 def assert_same_events(folder):
-    """blocks(folder) yields replay(folder)'s events: same times, order, values and bad-line tally."""
-    bad_ref, bad = BadLines(), BadLines()
+    """blocks(folder) yields replay(folder)'s events: same times, order, values and bad-line tally;
+    and replay(folder) is the test's own merge of its files (``replay_oracle``)."""
+    bad_ref, bad, bad_oracle = BadLines(), BadLines(), BadLines()
     ref = list(replay([folder], bad=bad_ref))
-    got = []
-    for blk in blocks([folder], bad=bad):
-        others = iter(blk.others)
+    assert ref == oracle_replay(folder, bad_oracle)  # the merge checked against the plainest one
+    assert bad_oracle.counts == bad_ref.counts
+    got, codes = [], []
+    for blk in blocks([folder], bad=bad, wanted_types=HANDLED_TYPES):
         for i in range(len(blk.t)):
-            ev = next(others) if blk.code[i] == OTHER else event_at(blk, i)
+            ev = blk.event(i)
             assert ev.t == blk.t[i]
             got.append(ev)
+            codes.append(int(blk.code[i]))
     assert len(got) == len(ref)
-    for g, r in zip(got, ref):
-        if g.type == "pass":                         # a type the engine ignores: only its time is kept
-            assert g.t == r.t and r.type not in HANDLED_TYPES
+    for g, r, code in zip(got, ref, codes):
+        if code >= OTHER:                            # a line kept as its event: replay's own
+            assert g == r and (code == PASS) == (r.type not in HANDLED_TYPES)
             continue
-        assert (g.t, g.type) == (r.t, r.type)
-        for key, val in g.f.items():
-            if key in ("px", "vol", "bid", "ask", "lvl", "size"):
-                assert val == float(r.f[key])
-            elif key == "side" and r.type == "trade":
-                assert (val == "BUY") == (r.f.get("side") == "BUY")
-            elif key == "side":
-                assert val == (r.f["side"] if r.f["side"] in ("BID", "ASK") else "")
-            elif key != "price":
-                assert val == r.f[key]
+        # a scanned line: its real time, type, chart, symbol, and the fields the scanner reads
+        assert (g.t, g.type, g.chart, g.sym) == (r.t, r.type, r.chart, r.sym)
+        assert set(g.f) == SCANNED[g.type] - ({"bidvol", "askvol"} - set(r.f))
+        assert all(v == r.f[k] for k, v in g.f.items())
     assert bad.counts == bad_ref.counts
     return ref, bad_ref
 
@@ -89,7 +91,7 @@ def assert_same_features(folder):
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 10_000), minutes=st.integers(3, 12))
 def test_simulated_session_folder_equals_streaming(tmp_path_factory, seed, minutes):
-    from mia.market.simulate import SimConfig, simulate
+    from mia.market.sim import SimConfig, simulate
 
     folder = tmp_path_factory.mktemp("sim")
     simulate(SimConfig(day=dt.date(2025, 11, 20), seed=seed, minutes=minutes), folder)
@@ -100,7 +102,7 @@ def test_simulated_session_folder_equals_streaming(tmp_path_factory, seed, minut
 
 
 def test_unified_only_day_and_two_days(tmp_path):
-    from mia.market.simulate import SimConfig, simulate
+    from mia.market.sim import SimConfig, simulate
 
     simulate(SimConfig(day=dt.date(2025, 11, 20), seed=3, minutes=4, unified=True), tmp_path / "a")
     for p in (tmp_path / "a").glob("chart_*"):
@@ -138,6 +140,9 @@ def quirky_folder(folder):
               b'{"t":%.6f,"px":100.123456789012345678,"vol":1,"side":"BUY"}' % sc(T0 + 4),  # many digits
               b'{"t":%.6f,"px":100.75,"vol":1,"vol":5,"side":"SELL"}' % sc(T0 + 5),    # duplicate key
               b'{"t":%.6f,"type":"quote","bid":100.5,"ask":100.75}' % sc(T0 + 6),      # another type
+              line(t=sc(T0 + 6), sym="NQZ25_FUT_CME", px=100.5, vol=1, side="BUY", chart=7),   # another symbol
+              b'{"t":%.6f,"px":100.5,"vol":1,"side":"BUY","chart":5,"sym":""}' % sc(T0 + 6),  # chart, no symbol
+              b'{"t":%.6f,"px":100.5,"vol":1,"side":"BUY","chart":3.0,"sym":7}' % sc(T0 + 6),  # file's chart
               b'{"t":%.6f,"px":101.0,"vol":1,"side":null}' % sc(T0 + 7),               # null side: missing
               b'{"t":%.6f,"px":101.0,"vol":1}' % sc(T0 + 7),                           # no side: missing
               b'{"t":%.6f,"px":101.0,"vol":1,"side":"SELLS"}' % sc(T0 + 7),            # not BUY/SELL
@@ -264,7 +269,8 @@ def test_scanner_keys_like_the_parser(data, extra):
     values = {"t": "45981.395834", "px": "6100.25", "vol": "3", "side": '"BUY"', "type": '"trade"', "sym": '"ES"'}
     body = ",".join(f'"{k}":{values.get(k, "7")}' for k in keys)
     raw = ("{" + body + "}").encode()
-    out, status, _, _ = scan_lines(raw + b"\n", KIND["trade"], 3)
+    syms = ["", "ES"]
+    out, status, _, _ = scan_lines(raw + b"\n", KIND["trade"], 3, b"ES", 1)
     read = {n.decode() for n in jsonscan._NAMES.values()}          # the keys the scanner reads
     known = [k for k in keys if k in read]
     # a duplicate known key is for the slow path; anything else here is a plain trade line
@@ -276,3 +282,13 @@ def test_scanner_keys_like_the_parser(data, extra):
     except BadLine as e:
         raise AssertionError(f"scanner OK, parser: {e}") from None
     assert (out[0, 1], out[0, 2], out[0, 3]) == (float(ev.f["px"]), float(ev.f["vol"]), float(ev.f.get("side") == "BUY"))
+    assert (out[0, 1 + codes.CHART], syms[int(out[0, 1 + codes.SYM])]) == (ev.chart, ev.sym)     # 7 or the file's 3; ES or ''
+
+
+def test_scanner_symbols():
+    """The expected symbol or none is read; any other symbol, or a number, is for the parser."""
+    lines = [b'{"t":45981.395834,"px":1,"vol":1,"side":"BUY"%s}' % extra
+             for extra in (b',"sym":"ESZ25"', b'', b',"sym":""', b',"sym":"ESZ2"', b',"sym":"NQZ25"', b',"sym":5')]
+    out, status, _, _ = scan_lines(b"\n".join(lines) + b"\n", KIND["trade"], 3, b"ESZ25", 4)
+    assert status.tolist() == [OK, OK, OK, SLOW, SLOW, SLOW]
+    assert out[:3, 1 + codes.SYM].tolist() == [4, 0, 0]

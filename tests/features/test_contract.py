@@ -162,7 +162,7 @@ def _last_per_index(path, key):
 
 def test_simulated_folder_studies_match_their_bar_and_batch_equals_streaming(tmp_path):
     from mia.market.replay import replay
-    from mia.market.simulate import SimConfig, simulate
+    from mia.market.sim import SimConfig, simulate
 
     simulate(SimConfig(day=dt.date(2025, 11, 20), seed=7, minutes=15), tmp_path)
     frame = compute_features(replay([tmp_path]))
@@ -182,7 +182,7 @@ def test_simulated_folder_studies_match_their_bar_and_batch_equals_streaming(tmp
 
 def test_two_simulated_days_roll_the_session(tmp_path):
     from mia.market.replay import replay
-    from mia.market.simulate import SimConfig, simulate
+    from mia.market.sim import SimConfig, simulate
 
     for day in (20, 21):
         simulate(SimConfig(day=dt.date(2025, 11, day), seed=day, minutes=5), tmp_path / f"2025-11-{day}")

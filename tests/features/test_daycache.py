@@ -1,4 +1,4 @@
-"""The day cache (``features.daycache``): a day read back from its entry is the day read from its
+"""The day cache (``market.columnar.daycache``): a day read back from its entry is the day read from its
 files (same blocks, times, events, bad-line counts), and an entry is never used for files that
 changed, never written for a day being written, and a damaged entry is ignored."""
 from __future__ import annotations
@@ -11,26 +11,28 @@ import orjson
 import pytest
 
 from mia.errors import MiaError
-from mia.features.blocks import blocks
-from mia.features.daycache import DayCache
+from mia.features.engine import HANDLED_TYPES
+from mia.market.columnar.blocks import blocks
+from mia.market.columnar.daycache import DayCache
 from mia.market.sierra import BadLines
-from mia.market.simulate import SimConfig, simulate
+from mia.market.sim import SimConfig, simulate
 
 
 def read(paths, cache):
     """Every block of ``paths`` concatenated, and the bad lines."""
     bad = BadLines()
-    bl = list(blocks(paths, bad=bad, cache=cache))
+    bl = list(blocks(paths, bad=bad, cache=cache, wanted_types=HANDLED_TYPES))
     t = np.concatenate([b.t for b in bl])
     code = np.concatenate([b.code for b in bl])
     x = np.concatenate([b.x for b in bl])
     others = [e for b in bl for e in b.others]
-    return t, code, x, others, dict(bad.counts)
+    events = [b.event(i) for b in bl for i in range(len(b.t))]      # every row, symbols included
+    return t, code, x, others, dict(bad.counts), events
 
 
 def assert_same(a, b):
-    ta, ca, xa, oa, ba = a
-    tb, cb, xb, ob, bb = b
+    ta, ca, xa, oa, ba, ea = a
+    tb, cb, xb, ob, bb, eb = b
     assert np.array_equal(ta, tb)
     assert np.array_equal(ca, cb)
     # OTHER / PASS rows' columns carry a read-time id, not data: compare the rows the kernel reads
@@ -38,6 +40,7 @@ def assert_same(a, b):
     assert np.array_equal(xa[data], xb[data], equal_nan=True)
     assert oa == ob
     assert ba == bb
+    assert ea == eb
 
 
 def entries(cache: DayCache) -> list[str]:
@@ -154,3 +157,63 @@ def test_environment_setting(monkeypatch):
     monkeypatch.setenv("MIA_DAY_CACHE_MB", "lots")
     with pytest.raises(MiaError, match="MIA_DAY_CACHE_MB='lots': error"):
         DayCache.from_env()
+
+
+def test_the_wanted_types_are_part_of_the_key(two_days, tmp_path):
+    """PASS rows depend on what the consumer wants: another set of types is another entry."""
+    cache = DayCache(tmp_path / "c")
+    day = [two_days / "20251119"]
+    passing = read(day, cache)
+    everything = list(blocks(day, cache=cache))               # every type wanted: no PASS rows
+    assert len(entries(cache)) == 2
+    code = np.concatenate([b.code for b in everything])
+    assert (passing[1] == 5).any() and not (code == 5).any()
+    assert np.array_equal(code == 4, (passing[1] == 4) | (passing[1] == 5))
+    again = list(blocks(day, cache=cache))                    # from its own entry
+    assert np.array_equal(np.concatenate([b.code for b in again]), code)
+    assert [e for b in again for e in b.others] == [e for b in everything for e in b.others]
+
+
+@pytest.mark.parametrize("rows", [3, 64, 1 << 16])
+def test_charts_and_symbols_come_back_at_any_block_size(tmp_path, monkeypatch, rows):
+    """Several charts and symbols, lines kept as events first: the chart / symbol runs of an
+    entry give every row back, whatever the blocks it is read in."""
+    from mia.market.columnar import daycache
+    from test_batch_folder import quirky_folder
+
+    quirky_folder(tmp_path / "d")
+    for p in (tmp_path / "d").iterdir():              # a day being written is not cached: end its lines
+        if not p.read_bytes().endswith(b"\n"):
+            p.write_bytes(p.read_bytes() + b"\n")
+    monkeypatch.setattr(daycache, "ROWS", rows)
+    cache = DayCache(tmp_path / "c")
+    cold = read([tmp_path / "d"], None)
+    read([tmp_path / "d"], cache)
+    assert len(entries(cache)) == 1
+    warm = read([tmp_path / "d"], cache)
+    assert_same(cold, warm)
+    assert {(e.chart, e.sym) for e in warm[5] if e.type == "trade"} >= {(3, ""), (5, ""), (7, "NQZ25_FUT_CME")}
+
+
+def test_pass_events_are_read_only_when_asked_for(two_days, tmp_path):
+    cache = DayCache(tmp_path / "c")
+    cold = read([two_days], cache)
+    warm = list(blocks([two_days], cache=cache, wanted_types=HANDLED_TYPES))
+    assert all(b.passed.passed._events is None for b in warm)          # stepped over: never loaded
+    got = [b.event(i) for b in warm for i in np.flatnonzero(b.code == 5).tolist()]
+    assert got == [e for e, c in zip(cold[5], cold[1]) if c == 5] and got
+    assert {e.type for e in got} <= {"nbcv", "cumulative_delta", "pvwap"}
+
+
+def test_a_damaged_pass_file(two_days, tmp_path):
+    cache = DayCache(tmp_path / "c")
+    cold = read([two_days], cache)
+    (first, second) = entries(cache)
+    p = cache.root / first / "passed.pkl"
+    p.write_bytes(p.read_bytes()[:-10])                # cut short: the entry is not used
+    assert_same(cold, read([two_days], cache))
+    p = cache.root / second / "passed.pkl"
+    p.write_bytes(b"\0" * p.stat().st_size)            # garbage of the right size: found when read
+    warm = list(blocks([two_days], cache=cache, wanted_types=HANDLED_TYPES))
+    with pytest.raises(MiaError, match="a damaged day-cache entry"):
+        [b.event(i) for b in warm for i in np.flatnonzero(b.code == 5).tolist()]

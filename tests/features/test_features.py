@@ -67,6 +67,15 @@ def test_basedata_rewrites_last_line_is_the_bar():
     assert (r["open"], r["high"], r["low"], r["close"], r["volume"], r["delta"]) == (10.0, 11.0, 9.0, 10.5, 7.0, 3.0)
 
 
+def test_a_basedata_bar_stamped_just_before_its_minute_starts_on_it():
+    """An SCDateTime of 6 decimals may read 09:30:59.96 for the 09:31 bar: its start is 09:31
+    (``sctime.SC_SLACK``), and the bar before it closes at 09:31."""
+    events = [ev(T0, "basedata", i=1, o=10.0, h=10.0, l=10.0, c=10.0, v=1),
+              ev(T0 + 60 - 0.04, "basedata", i=2, o=11.0, h=11.0, l=11.0, c=11.0, v=2),
+              ev(T0 + 120 - 0.05, "basedata", i=3, o=12.0, h=12.0, l=12.0, c=12.0, v=3)]
+    assert [(t - T0, r["close"], r["time_of_day"]) for t, r in rows(events)] == [(60, 10.0, 570), (120, 11.0, 571)]
+
+
 def test_book_levels_vix_and_staleness():
     events = [ev(T0, "quote", bid=100.0, ask=100.5), ev(T0, "vix", chart=8, last=23.0),
               ev(T0 + 1, "vix", chart=3, vix=99.0)]                 # the chart-3 overlay loses to chart 8
@@ -145,7 +154,7 @@ def test_atr_wilder_without_a_study():
 def test_streaming_equals_batch_on_a_simulated_session(tmp_path_factory, seed):
     tmp_path = tmp_path_factory.mktemp("sim")
     from mia.market.replay import replay
-    from mia.market.simulate import SimConfig, simulate
+    from mia.market.sim import SimConfig, simulate
     import datetime as dt
 
     simulate(SimConfig(day=dt.date(2025, 11, 20), seed=seed, minutes=25), tmp_path)

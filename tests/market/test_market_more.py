@@ -1,16 +1,13 @@
-"""More market checks: every type parses, unified-only days, depth stamping, the run merge, tail clock,
-bars from a replay, progress by bytes."""
+"""More market checks: every type parses, unified-only days, depth stamping, tail clock,
+progress by bytes."""
 from __future__ import annotations
 
-import heapq
 import json
 
 import pytest
-from hypothesis import given, strategies as st
 
-from mia.market.bars import bars_from_basedata, bars_from_trades
-from mia.market.events import REQUIRED, event
-from mia.market.replay import merge, replay
+from mia.market.events import REQUIRED
+from mia.market.replay import replay
 from mia.market.sierra import BadLine, BadLines, LineParser, parse_line
 from mia.market.tail import Tail
 from sierra_lines import T0, bar, sc, trade
@@ -111,17 +108,6 @@ def test_per_chart_depth_never_moves_the_clock_back(tmp_path):
     assert got == [("trade", -0.5), ("depth", 0.0), ("depth", 0.0), ("trade", 10.0)]
 
 
-streams = st.lists(st.lists(st.integers(0, 20), max_size=15).map(sorted), max_size=6)
-
-
-@given(streams)
-def test_run_merge_equals_heapq_merge(lists):
-    evs = [[event(t, "trade", chart=k, px=n) for n, t in enumerate(ts)] for k, ts in enumerate(lists)]
-    want = list(heapq.merge(*evs, key=lambda e: e.t))
-    got = list(merge([iter(e) for e in evs]))
-    assert [(e.t, e.chart, e.f["px"]) for e in got] == [(e.t, e.chart, e.f["px"]) for e in want]
-
-
 def test_progress_by_bytes_gives_the_same_events(tmp_path):
     (tmp_path / "chart_3_trade_20251120.jsonl").write_text(trade(T0, 5000.0) + trade(T0 + 1, 5000.25))
     assert list(replay([tmp_path], progress=True)) == list(replay([tmp_path]))
@@ -151,15 +137,3 @@ def test_tail_rotation_truncated_line_completed_and_depth_clock(tmp_path):
     assert [(e.type, round(e.t - T0)) for e in got] == [("depth", 0), ("trade", 5)]
     (tmp_path / "chart_3_trade_20251121.jsonl").write_text(trade(T0 + 86400, 5001.0))
     assert [(e.type, e.f["px"]) for e in tail.poll()] == [("trade", 5001.0)]
-
-
-def test_bars_from_a_replay_of_basedata_rewrites_and_of_trades(tmp_path):
-    (tmp_path / "chart_3_basedata_20251120.jsonl").write_text(
-        bar(T0, 1, 5000.0) + bar(T0, 1, 5000.5) + bar(T0 + 60, 2, 5001.0) + bar(T0 + 60, 2, 5000.75))
-    (tmp_path / "chart_3_trade_20251120.jsonl").write_text(
-        trade(T0 + 1, 5000.0, 2) + trade(T0 + 50, 5000.5, 1, "SELL") + trade(T0 + 61, 5001.0, 4))
-    bars = list(bars_from_basedata(replay([tmp_path]), width=60))
-    assert [(b.start - T0, b.c, b.v) for b in bars] == [(0, 5000.5, 10), (60, 5000.75, 10)]
-    tb = list(bars_from_trades(replay([tmp_path])))
-    assert [(b.start - T0, b.o, b.h, b.l, b.c, b.v, b.bidvol, b.askvol) for b in tb] == [
-        (0, 5000.0, 5000.5, 5000.0, 5000.5, 3, 1, 2), (60, 5001.0, 5001.0, 5001.0, 5001.0, 4, 0, 4)]

@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 import pytest
 
 from mia.cli import main
-from mia.market.replay import DataPathError, inspect, replay
+from mia.market.days import DataPathError
+from mia.market.replay import inspect, replay
 from mia.market.sierra import BadLine, BadLines, parse_line
 
 from sierra_lines import T0, bar, trade

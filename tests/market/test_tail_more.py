@@ -6,7 +6,8 @@ import json
 import os
 import shutil
 
-from mia.market.replay import TOLERANCE_S, replay
+from mia.market.order import TOLERANCE_S
+from mia.market.replay import replay
 from mia.market.sierra import BadLines
 from mia.market.tail import Tail
 from sierra_lines import T0, bar, sc, trade

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-import mia.features.blocks as blocks_mod
-from mia.features.blocks import blocks, event_at
-from mia.features.kernel import OTHER, PASS
-from mia.market.replay import JUMP_S, replay
+import mia.market.columnar.blocks as blocks_mod
+from mia.market.columnar.blocks import blocks
+from mia.market.order import JUMP_S
+from mia.market.replay import replay
 from mia.market.sierra import BadLines
 from mia.market.tail import Tail
+from replay_oracle import oracle_replay
 from sierra_lines import T0, quote_line, trade
 
 HOURS = 3600.0
@@ -26,19 +27,18 @@ def day(tmp_path, trades: list[str], quotes: list[str] | None = None):
 
 
 def replayed(folder):
-    bad = BadLines()
-    return [(e.t, e.type, e.f.get("px", e.f.get("bid"))) for e in replay([folder], bad=bad)], bad.by_reason()
+    bad, bad_oracle = BadLines(), BadLines()
+    events = list(replay([folder], bad=bad))
+    assert events == oracle_replay(folder, bad_oracle) and bad.counts == bad_oracle.counts
+    return [(e.t, e.type, e.f.get("px", e.f.get("bid"))) for e in events], bad.by_reason()
 
 
 def blocked(folder):
     bad = BadLines()
     out = []
     for b in blocks([folder], bad=bad):
-        others = iter(b.others)
         for i in range(len(b.t)):
-            if b.code[i] == PASS:
-                continue
-            e = next(others) if b.code[i] == OTHER else event_at(b, i)
+            e = b.event(i)
             out.append((float(b.t[i]), e.type, e.f.get("px", e.f.get("bid"))))
     return out, bad.by_reason()
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import yaml
 
-from mia.features.blocks import blocks
+from mia.market.columnar.blocks import blocks
 from mia.market.sierra import BadLines
 from mia.market.sim import SimConfig, simulate
 from mia.runtime.config import load_config
-from mia.runtime.feeds import cut
+from mia.features.engine import HANDLED_TYPES
 from mia.runtime.supervisor import Supervisor
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,7 +50,7 @@ class DrivenFeed:
 
     def __init__(self, paths):
         self.bad = BadLines()
-        self.rows = list(blocks([str(p) for p in paths], bad=self.bad))
+        self.rows = list(blocks([str(p) for p in paths], bad=self.bad, wanted_types=HANDLED_TYPES))
         self.position = 0
         self.allowed = asyncio.Queue()
         self.identity = "driven:" + "|".join(map(str, paths))
@@ -73,7 +73,7 @@ class DrivenFeed:
                     break
                 b = pending[0]
                 if rows is not None and rows < len(b.t):
-                    part, pending[0] = cut(b, 0, rows), cut(b, rows, len(b.t))
+                    part, pending[0] = b.rows(0, rows), b.rows(rows, len(b.t))
                 else:
                     part = pending.pop(0)
                 self.position += len(part.t)

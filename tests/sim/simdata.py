@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from mia.market.simulate import SimConfig, simulate
+from mia.market.sim import SimConfig, simulate
 
 DAY = dt.date(2025, 11, 20)
 SYM = "ESZ25_FUT_CME"

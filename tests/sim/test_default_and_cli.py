@@ -8,7 +8,7 @@ import pytest
 
 from mia.cli import sim_cmds
 from mia.market.sim.clock import front_contract
-from mia.market.simulate import SimConfig, SimulateError, default_session_dir
+from mia.market.sim import SimConfig, SimulateError, default_session_dir
 
 
 def run_cli(argv):
@@ -70,7 +70,7 @@ def test_front_contract_rolls_eight_days_before_expiry(day, sym):
 
 def test_summer_session_uses_daylight_time(tmp_path):
     from simdata import Session
-    from mia.market.simulate import simulate
+    from mia.market.sim import simulate
     cfg = SimConfig(day=dt.date(2025, 7, 15), seed=2, minutes=1)
     simulate(cfg, tmp_path)
     s = Session(tmp_path, cfg)

@@ -6,9 +6,11 @@ valid prices, numbers with at most 15 significant digits, read as one exactly ro
 or product); every other line is marked SLOW and handed to ``LineParser.batch`` unchanged, so
 bad lines are judged and tallied by the market layer's own rules.
 
-Columns per kind (after ``t``, the raw SCDateTime): trade (px, vol, buy 1/0), quote (bid, ask),
-depth (side 0 BID / 1 ASK, lvl, size), basedata (chart, i, o, h, l, c, v, bidvol,
-askvol; NaN for a missing bidvol/askvol).
+Columns per kind (after ``t``, the raw SCDateTime): those of ``codes``. A line's chart is its
+own integer ``chart`` or its file's (a float chart is for the slow path, as the parser takes the
+file's then); its symbol must be the one the caller expects (its SYM is then the caller's id) or
+absent / empty (SYM 0): any other symbol, so every symbol the scanner passes is a real one,
+goes the slow way.
 
 ``scan`` runs on all cores (numba ``parallel``; on Linux its OpenMP threads): a process that
 used it must not ``fork`` a child that uses it again (GNU OpenMP aborts such a child); start
@@ -19,25 +21,24 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from mia.market.columnar.codes import BASEDATA, CHART, DEPTH, KIND, NCOLS, QUOTE, SYM, TRADE
 from mia.market.sctime import SC_MAX, SC_MIN
 
-TRADE, QUOTE, DEPTH, BASEDATA = 0, 1, 2, 3
-KIND = {"trade": TRADE, "quote": QUOTE, "depth": DEPTH, "basedata": BASEDATA}
-NCOLS = 9
 OK, BLANK, SLOW = 0, 1, 2
 
 # key ids (bit positions in the "seen" mask)
 (K_T, K_TYPE, K_PX, K_VOL, K_SIDE, K_BID, K_ASK, K_LVL, K_PRICE, K_SIZE,
- K_I, K_O, K_H, K_L, K_C, K_V, K_BIDVOL, K_ASKVOL, K_CHART, K_OTHER) = range(20)
+ K_I, K_O, K_H, K_L, K_C, K_V, K_BIDVOL, K_ASKVOL, K_CHART, K_SYM, K_OTHER) = range(21)
 _NAMES = {K_T: b"t", K_TYPE: b"type", K_PX: b"px", K_VOL: b"vol", K_SIDE: b"side", K_BID: b"bid", K_ASK: b"ask",
           K_LVL: b"lvl", K_PRICE: b"price", K_SIZE: b"size", K_I: b"i", K_O: b"o", K_H: b"h", K_L: b"l",
-          K_C: b"c", K_V: b"v", K_BIDVOL: b"bidvol", K_ASKVOL: b"askvol", K_CHART: b"chart"}
-#: per kind: key id -> output column (-1: read and ignored)
+          K_C: b"c", K_V: b"v", K_BIDVOL: b"bidvol", K_ASKVOL: b"askvol", K_CHART: b"chart", K_SYM: b"sym"}
+#: per kind: key id -> output column (-1: read and ignored); ``chart`` and ``sym`` are read for
+#: every kind (into CHART, and for basedata column 0 too; into SYM)
 _COLS = {TRADE: {K_PX: 0, K_VOL: 1},
          QUOTE: {K_BID: 0, K_ASK: 1},
-         DEPTH: {K_LVL: 1, K_SIZE: 2},
-         BASEDATA: {K_CHART: 0, K_I: 1, K_O: 2, K_H: 3, K_L: 4, K_C: 5, K_V: 6, K_BIDVOL: 7, K_ASKVOL: 8}}
-COLMAP = np.full((4, 20), -1, np.int64)
+         DEPTH: {K_LVL: 1, K_SIZE: 2, K_PRICE: 3},
+         BASEDATA: {K_I: 1, K_O: 2, K_H: 3, K_L: 4, K_C: 5, K_V: 6, K_BIDVOL: 7, K_ASKVOL: 8}}
+COLMAP = np.full((4, K_OTHER + 1), -1, np.int64)
 for _k, _m in _COLS.items():
     for _key, _col in _m.items():
         COLMAP[_k, _key] = _col
@@ -90,6 +91,22 @@ def _string_end(b, p, e):
         packed = (packed << 8) | c
         p += 1
     return -1, packed
+
+
+@nb.njit(cache=True, inline="always")
+def _symbol_end(b, p, e, symref):
+    """The index of the closing quote of a string starting at ``p`` that is empty or ``symref``;
+    -1 for any other string (the slow path's), in one pass."""
+    n = len(symref)
+    q = 0
+    while p + q < e:
+        c = b[p + q]
+        if c == 34:
+            return p + q if q == 0 or q == n else -1
+        if q >= n or c != symref[q]:
+            return -1
+        q += 1
+    return -1
 
 
 @nb.njit(cache=True, inline="always")
@@ -166,8 +183,10 @@ def _number(b, p, e, pow10):
 
 
 @nb.njit(cache=True, inline="always")
-def _line(b, s, e, kind, fchart, tname, out, j, tabs):
-    """Scan one line b[s:e] into out[j] (t, then the kind's columns); return OK, BLANK or SLOW."""
+def _line(b, s, e, kind, fchart, tname, symref, symid, out, j, tabs):
+    """Scan one line b[s:e] into out[j] (t, then the kind's columns); return OK, BLANK or SLOW.
+    A line's ``sym`` must be ``symref`` (then SYM is ``symid``) or empty (then 0): any other
+    symbol is for the slow path."""
     pow10, keys, ids, colmap, required, prices = tabs
     p = s
     while p < e and _ws(b[p]):
@@ -179,6 +198,7 @@ def _line(b, s, e, kind, fchart, tname, out, j, tabs):
     p += 1
     for q in range(NCOLS + 1):
         out[j, q] = 0.0
+    out[j, 1 + CHART] = fchart
     if kind == BASEDATA:
         out[j, 1] = fchart
         out[j, 8] = out[j, 9] = np.nan
@@ -217,7 +237,15 @@ def _line(b, s, e, kind, fchart, tname, out, j, tabs):
                 return SLOW                               # a duplicate key
             seen |= 1 << key
         c = b[p]
-        if c == 34:                                        # a string
+        if c == 34 and key == K_SYM:                       # the symbol: the expected one or none
+            vs = p + 1
+            p = _symbol_end(b, vs, e, symref)
+            if p < 0:
+                return SLOW
+            if p > vs:
+                out[j, 1 + SYM] = symid
+            p += 1
+        elif c == 34:                                      # a string
             vs = p + 1
             p, _ = _string_end(b, vs, e)
             if p < 0:
@@ -249,17 +277,21 @@ def _line(b, s, e, kind, fchart, tname, out, j, tabs):
             if not okn:
                 return SLOW
             if key != K_OTHER:
-                if key == K_TYPE or key == K_SIDE or not exact:
+                if key == K_TYPE or key == K_SIDE or key == K_SYM or not exact:
                     return SLOW
                 if key == K_T:
                     out[j, 0] = v
                     if v > 0.0:
                         positive |= 1 << key
+                elif key == K_CHART:
+                    if is_float:
+                        return SLOW                        # a float chart number: the file's chart
+                    out[j, 1 + CHART] = v
+                    if kind == BASEDATA:
+                        out[j, 1] = v
                 else:
                     col = colmap[kind, key]
                     if col >= 0:
-                        if key == K_CHART and is_float:
-                            return SLOW                    # a float chart number: the file's chart
                         out[j, 1 + col] = v
                     if v > 0.0:
                         positive |= 1 << key
@@ -300,7 +332,7 @@ def _line(b, s, e, kind, fchart, tname, out, j, tabs):
 
 
 @nb.njit(cache=True, parallel=True)
-def scan(b, kind, fchart, tname, tabs):
+def scan(b, kind, fchart, tname, symref, symid, tabs):
     """All complete lines of ``b`` (must end with a newline): (out[n, 1 + NCOLS], status[n], starts[n], ends[n]).
     Lines are found first, then scanned in parallel over the cores (each line on its own)."""
     n = 0
@@ -320,7 +352,7 @@ def scan(b, kind, fchart, tname, tabs):
             s = p + 1
             j += 1
     for j in nb.prange(n):
-        status[j] = _line(b, starts[j], ends[j], kind, fchart, tname, out, j, tabs)
+        status[j] = _line(b, starts[j], ends[j], kind, fchart, tname, symref, symid, out, j, tabs)
     return out, status, starts, ends
 
 
@@ -328,8 +360,9 @@ _TYPE_NAMES = (b"trade", b"quote", b"depth", b"basedata")
 _TABS = (_POW10, _HASH_KEYS, _HASH_IDS, COLMAP, REQUIRED, PRICES)
 
 
-def scan_lines(buf: bytes, kind: int, chart: int = 0):
-    """Scan ``buf`` (complete lines, ending in a newline) of a file of ``kind`` and ``chart``."""
+def scan_lines(buf: bytes, kind: int, chart: int = 0, sym: bytes = b"", sym_id: int = 0):
+    """Scan ``buf`` (complete lines, ending in a newline) of a file of ``kind`` and ``chart``;
+    a line whose symbol is ``sym`` gets ``sym_id`` in its SYM column."""
     b = np.frombuffer(buf, dtype=np.uint8)
     tname = np.frombuffer(_TYPE_NAMES[kind], dtype=np.uint8)
-    return scan(b, kind, float(chart), tname, _TABS)
+    return scan(b, kind, float(chart), tname, np.frombuffer(sym, dtype=np.uint8), float(sym_id), _TABS)

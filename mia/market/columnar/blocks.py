@@ -1,39 +1,42 @@
-"""Columnar replay for batch features: a Sierra day folder as blocks of events in replay order.
+"""Columnar replay: a Sierra day folder as blocks of events in replay order, for batch consumers.
 
 The same events, times and order as ``mia.market.replay.replay`` (which stays the reference),
 read in chunks into arrays instead of one Python object per line, so memory stays flat and a
 million-line session replays in seconds:
 
-- trade / quote / depth / basedata files are scanned by numba (``jsonscan``); every other line, and every
-  line the scanner does not vouch for, goes through ``LineParser.batch`` and is kept as an
-  ``Event`` (bad lines are tallied there, by the market layer's rules);
+- trade / quote / depth / basedata files are scanned by numba (``jsonscan``); every other line,
+  and every line the scanner does not vouch for, goes through ``LineParser.batch`` and is kept
+  as an ``Event`` (bad lines are tallied there, by the market layer's rules);
 - times: SCDateTime -> UTC epoch with the parser's per-hour zone offsets; per file the order rule
-  of ``replay.StreamOrder`` (scanned files: ``_clamp``, the same rule over arrays);
-- files of a day are merged by (time, file position) exactly like ``replay.merge``, and the
-  merged times are clamped to the latest time emitted (depth lines carry their bar's start).
+  (``mia.market.order``: ``StreamOrder``, for scanned files its array twin ``clamp``);
+- files of a day are merged by (time, file position) and stamped by replay's own merge
+  (``order.merged_rounds``, ``order.stamp``: never earlier than the latest time emitted).
 
-A ``Block`` holds ``t``, ``code`` (``kernel.TRADE/QUOTE/DEPTH/BASEDATA/OTHER/PASS``), ``x``
-(the scanned columns) and ``others``: the ``Event`` of each OTHER row, in order. A line of a type
-the feature engine has no handler for (nbcv, cumulative_delta, ...) is a PASS row: validated
-and counted like any line, then stepped over by the kernel. ``cache`` (a ``daycache.DayCache``)
-reads an unchanged day's columns back instead of its files.
+A ``Block`` holds ``t``, ``code`` (``codes.TRADE/QUOTE/DEPTH/BASEDATA/OTHER/PASS``), ``x``
+(the scanned columns), ``others`` and ``passed`` (the ``Event`` of each OTHER and of each PASS
+row, in row order) and ``syms`` (the symbols of the SYM column). A line of a type the consumer
+has no use for (``wanted_types``; the feature engine's: nbcv, cumulative_delta, ...) is a PASS
+row: validated and counted like any line, then stepped over; its event is read only if asked
+for. ``Block.event(i)`` is row ``i`` as an ``Event`` with the line's real values (a scanned
+row's: those the scanner read), at the row's time. ``cache`` (a ``daycache.DayCache``) reads an
+unchanged day's columns back instead of its files.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import numba as nb
 import numpy as np
+import orjson
 
-from mia.features.jsonscan import KIND, NCOLS, OK, SLOW, scan_lines
-from mia.features.daycache import DayCache
-from mia.features.engine import HANDLED_TYPES
-from mia.features.kernel import BASEDATA, DEPTH, OTHER, PASS, QUOTE, TRADE
+from mia.market.columnar.codes import CHART, DEPTH, KIND, NCOLS, OTHER, PASS, QUOTE, SYM, TRADE
+from mia.market.columnar.daycache import DayCache
+from mia.market.columnar.jsonscan import OK, SLOW, scan_lines
 from mia.market.events import Event
-from mia.market.replay import JUMP_S, TOLERANCE_S, StreamOrder, select_days, with_progress
+from mia.market.order import JUMP_S, TOLERANCE_S, StreamOrder, clamp, merged_rounds, stamp
+from mia.market.replay import select_days, with_progress
 from mia.market.sctime import sc_to_epoch, zone_for
 from mia.market.sierra import BadLine, BadLines, LineParser, file_kind
 
@@ -47,7 +50,70 @@ class Block:
     t: np.ndarray           # float64[n], UTC epoch seconds, as the replay emits them
     code: np.ndarray        # int8[n]
     x: np.ndarray           # float64[n, NCOLS]: the scanner's columns
-    others: list            # the Event of each OTHER row, in row order
+    others: list            # the Event of each OTHER row, in row order (``event`` gives it at the row's time)
+    syms: list              # the symbols the SYM column indexes
+    passed: Sequence = ()   # the Event of each PASS row, in row order (a day cache reads them when asked)
+    _rank: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def rows(self, i: int, j: int) -> "Block":
+        """Rows ``i..j-1`` as a block of their own, with the OTHER and PASS events among them
+        (the PASS ones still read only when asked for)."""
+        n = len(self.t)
+        if i <= 0 and j >= n:
+            return self
+        code = self.code
+        o0, p0 = int(np.count_nonzero(code[:i] == OTHER)), int(np.count_nonzero(code[:i] == PASS))
+        o1 = o0 + int(np.count_nonzero(code[i:j] == OTHER))
+        p1 = p0 + int(np.count_nonzero(code[i:j] == PASS))
+        return Block(self.t[i:j], code[i:j], self.x[i:j], self.others[o0:o1], self.syms,
+                     _Window(self.passed, p0, p1))
+
+    def event(self, i: int) -> Event:
+        """Row ``i`` as the ``Event`` replay gives: an OTHER or PASS row's own; a scanned row's
+        time, type, chart, symbol and the fields the scanner read (trade side, px, vol; quote bid,
+        ask; depth side, lvl, price, size; basedata i, o, h, l, c, v, and bidvol, askvol when the
+        line has them), never the line's other fields (seq, tt, kind, bq, aq, its raw t)."""
+        c, t = self.code.item(i), self.t.item(i)
+        if c >= OTHER:
+            if self._rank is None:              # each OTHER / PASS row's index in its list
+                code = self.code
+                self._rank = np.where(code == PASS, np.cumsum(code == PASS), np.cumsum(code == OTHER)) - 1
+            ev = (self.others if c == OTHER else self.passed)[self._rank.item(i)]
+            return ev if ev.t == t else ev._replace(t=t)
+        x = self.x[i]
+        chart, sym = int(x[CHART]), self.syms[int(x[SYM])]
+        if c == TRADE:
+            return Event(t, "trade", chart, sym, {"side": "BUY" if x[2] else "SELL", "px": float(x[0]),
+                                                  "vol": float(x[1])})
+        if c == QUOTE:
+            return Event(t, "quote", chart, sym, {"bid": float(x[0]), "ask": float(x[1])})
+        if c == DEPTH:
+            return Event(t, "depth", chart, sym, {"side": "ASK" if x[0] else "BID", "lvl": float(x[1]),
+                                                  "price": float(x[3]), "size": float(x[2])})
+        index = float(x[1])
+        f = {"i": int(index) if index.is_integer() else index, "o": float(x[2]), "h": float(x[3]),
+             "l": float(x[4]), "c": float(x[5]), "v": float(x[6])}
+        for key, val in (("bidvol", float(x[7])), ("askvol", float(x[8]))):
+            if val == val:
+                f[key] = val
+        return Event(t, "basedata", chart, sym, f)
+
+
+class _Window(Sequence):
+    """Items ``start..stop-1`` of a sequence, read from it only when asked for."""
+
+    def __init__(self, seq: Sequence, start: int, stop: int):
+        self.seq, self.start, self.stop = seq, start, stop
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[j] for j in range(*k.indices(len(self)))]
+        if not -len(self) <= k < len(self):
+            raise IndexError(k)
+        return self.seq[self.start + k % len(self)]
 
 
 _EMPTY_T = np.empty(0)
@@ -55,61 +121,14 @@ _EMPTY_C = np.empty(0, np.int8)
 _EMPTY_X = np.empty((0, NCOLS))
 
 
-@nb.njit(cache=True)
-def _clamp(t, prev, tol, jump):
-    """``replay.StreamOrder`` over the rows of a per-chart file: keep[j] False for a line more
-    than ``tol`` before the latest kept time (a smaller step back is clamped to it), or for a
-    line more than ``jump`` ahead that the next line contradicts. Returns (keep, latest, held):
-    ``held`` the last row when it still waits for the next line, else -1."""
-    keep = np.ones(len(t), np.bool_)
-    held = -1
-    for j in range(len(t)):
-        tj = t[j]
-        if held >= 0:
-            if tj < t[held] - tol:
-                keep[held] = False
-            else:
-                prev = t[held]
-            held = -1
-        if tj >= prev:
-            if tj > prev + jump and prev > -1e300:
-                held = j
-                continue
-            prev = tj
-        elif tj < prev - tol:
-            keep[j] = False
-        else:
-            t[j] = prev
-    return keep, prev, held
-
-
-@nb.njit(cache=True)
-def _merge(t, starts, ends, more, order):
-    """K-way merge of sorted runs ``t[starts[s]:ends[s]]`` by (time, run): fill ``order`` and
-    return (count, positions). Stops while a run that has more data to come is empty."""
-    k = len(starts)
-    pos = starts.copy()
-    m = 0
-    while True:
-        best = -1
-        for s in range(k):
-            if pos[s] < ends[s]:
-                if best < 0 or t[pos[s]] < t[pos[best]]:
-                    best = s
-            elif more[s]:
-                return m, pos
-        if best < 0:
-            return m, pos
-        order[m] = pos[best]
-        pos[best] += 1
-        m += 1
-
-
 class _Source:
     """One file read chunk by chunk into column buffers (unconsumed rows only)."""
 
-    def __init__(self, path: Path, zones, bad: BadLines, counter: list[int]):
+    def __init__(self, path: Path, zones, bad: BadLines, counter: list[int], syms: list[str]):
         self.path, self.name = path, str(path)
+        self.syms = syms                       # the day's symbols (SYM column -> symbol)
+        self.sym: bytes | None = None          # the symbol the scanner expects, once seen
+        self.sym_id = 0
         self.counter = counter                 # counter[0]: bytes read, for a progress bar
         self.chart, self.typ, _ = file_kind(path)
         self.parser = LineParser(self.typ, self.chart, zones)
@@ -175,7 +194,9 @@ class _Source:
         if self.kind is None:                  # parsed files: the market layer's own order rule
             self._append_events(self.order.judge(self.parser.batch(buf.split(b"\n")[:-1], self._bad), self._bad))
             return
-        out, status, starts, ends = scan_lines(buf, self.kind, self.chart or 0)
+        if self.sym is None:
+            self._learn_symbol(buf)
+        out, status, starts, ends = scan_lines(buf, self.kind, self.chart or 0, self.sym or b"", self.sym_id)
         ok = status == OK
         slow = np.flatnonzero(status == SLOW)
         events = []
@@ -204,8 +225,22 @@ class _Source:
             x = out[rows, 1:].copy()
         self._order_rows(t, code, x, events, final=False)
 
+    def _learn_symbol(self, buf: bytes) -> None:
+        """The symbol of the file's first lines, for the scanner to expect (a line with another
+        symbol is read by the parser, so this choice only matters for speed)."""
+        for raw in buf.split(b"\n", 8)[:8]:
+            try:
+                sym = orjson.loads(raw).get("sym")
+            except (orjson.JSONDecodeError, AttributeError):
+                continue
+            if isinstance(sym, str) and sym and sym.isascii() and sym.isprintable() and not {'"', "\\"} & set(sym):
+                if sym not in self.syms:
+                    self.syms.append(sym)
+                self.sym, self.sym_id = sym.encode(), self.syms.index(sym)
+                return
+
     def _order_rows(self, t, code, x, events, final: bool) -> None:
-        """A scanned file's rows through the order rule (``_clamp``); a row still waiting for
+        """A scanned file's rows through the order rule (``order.clamp``); a row still waiting for
         the next line is carried to the next call, and kept when the file ends (``final``)."""
         if self.typ != "depth":
             if self.carry is not None:
@@ -214,7 +249,7 @@ class _Source:
                 t, code, x = np.concatenate([ct, t]), np.concatenate([cc, code]), np.concatenate([cx, x])
                 if cev is not None:
                     events = [cev, *events]
-            keep, self.prev, held = _clamp(t, self.prev, TOLERANCE_S, JUMP_S)
+            keep, self.prev, held = clamp(t, self.prev, TOLERANCE_S, JUMP_S)
             if held >= 0:
                 if final:
                     self.prev = float(t[held])
@@ -275,33 +310,36 @@ class _Source:
 
 def blocks(paths: list[str | Path], date_from: date | None = None, date_to: date | None = None,
            zones: dict | None = None, bad: BadLines | None = None, progress: bool = False,
-           cache: DayCache | None = None) -> Iterator[Block]:
+           cache: DayCache | None = None, wanted_types: Iterable[str] | None = None) -> Iterator[Block]:
     """The events of ``replay(paths, ...)`` as a sequence of blocks (same times, same order);
     ``progress``: a progress bar of bytes read on stderr; ``cache``: read unchanged days from
-    (and write them to) a ``DayCache``."""
+    (and write them to) a ``DayCache``; ``wanted_types``: the event types the consumer handles
+    (the lines of any other type are PASS rows; None: every type is wanted)."""
     bad = bad if bad is not None else BadLines()
     days = select_days(paths, date_from, date_to)
     counter = [0]
-    stream = _blocks(days, zones, bad, counter, cache)
+    wanted = frozenset(wanted_types) if wanted_types is not None else None
+    stream = _blocks(days, zones, bad, counter, cache, wanted)
     return with_progress(stream, days, counter, every=1) if progress else stream
 
 
 def _blocks(days: dict[str, list[Path]], zones, bad: BadLines, counter: list[int],
-            cache: DayCache | None) -> Iterator[Block]:
+            cache: DayCache | None, wanted: frozenset | None) -> Iterator[Block]:
     clock = -np.inf
     for files in days.values():
-        key = cache.key(files, zones, sorted(HANDLED_TYPES)) if cache is not None else None
+        key = cache.key(files, zones, None if wanted is None else sorted(wanted)) if cache is not None else None
         parts = cache.parts(key, files, bad, counter) if key else None
         if parts is None:
-            parts = map(_passive, _day_parts(files, zones, bad, counter))
+            parts = _day_parts(files, zones, bad, counter)
+            if wanted is not None:
+                parts = (_passive(part, wanted) for part in parts)
             if key:
                 parts = cache.writing(key, files, parts, bad)
-        for t, code, x, others in parts:
-            if t[0] < clock:                   # a day that starts before the last one ended
-                t = np.maximum(t, clock)
-                others = _restamp(t, code, others)
+        for t, code, x, others, syms, passed in parts:
+            if t[0] < clock:                   # a day that starts before the last one ended (``event``
+                t = np.maximum(t, clock)       # gives the OTHER / PASS rows' events at these times)
             clock = float(t[-1])
-            yield Block(t, code, x, others)
+            yield Block(t, code, x, others, syms, passed)
 
 
 def _restamp(t, code, events: list) -> list:
@@ -312,74 +350,31 @@ def _restamp(t, code, events: list) -> list:
     return [e if e.t == tt else e._replace(t=tt) for e, tt in zip(events, evt)]
 
 
-def _passive(part: tuple) -> tuple:
-    """OTHER rows of types the feature engine has no handler for become PASS rows."""
-    t, code, x, others = part
-    kept = []
-    rows = np.flatnonzero(code == OTHER)
-    if len(rows):
-        for j, ev in zip(rows.tolist(), others):
-            if ev.type in HANDLED_TYPES:
-                kept.append(ev)
-            else:
-                code[j] = PASS
-    return t, code, x, kept
+def _passive(part: tuple, wanted: frozenset) -> tuple:
+    """OTHER rows of types not ``wanted`` become PASS rows (their events go to ``passed``)."""
+    t, code, x, others, syms, _ = part
+    kept, passed = [], []
+    for j, ev in zip(np.flatnonzero(code == OTHER).tolist(), others):
+        if ev.type in wanted:
+            kept.append(ev)
+        else:
+            code[j] = PASS
+            passed.append(ev)
+    return t, code, x, kept, syms, passed
 
 
 def _day_parts(files: list[Path], zones, bad: BadLines, counter: list[int]) -> Iterator[tuple]:
-    """One day's files merged: (t, code, x, others) per round, times clamped within the day."""
+    """One day's files merged: (t, code, x, others, syms, passed) per round, times stamped within the day."""
     clock = -np.inf
-    sources = [_Source(p, zones, bad, counter) for p in files]
-    while True:
-        for s in sources:
-            if len(s.t) == 0 and not s.done:
-                s.fill()
-        lens = [len(s.t) for s in sources]
-        if not any(lens):
-            return
-        t = np.concatenate([s.t for s in sources])
-        ends = np.cumsum(lens)
-        starts = ends - np.array(lens)
-        more = np.array([not s.done for s in sources])
-        order = np.empty(len(t), np.int64)
-        m, pos = _merge(t, starts, ends, more, order)
-        order = order[:m]
-        code = np.concatenate([s.code for s in sources])[order]
-        x = np.concatenate([s.x for s in sources])[order]
-        src = np.searchsorted(ends, order, side="right")
-        tm = np.maximum.accumulate(t[order])
-        if m:
-            np.maximum(tm, clock, out=tm)
-            clock = float(tm[-1])
+    syms = [""]
+    sources = [_Source(p, zones, bad, counter, syms) for p in files]
+    for rnd in merged_rounds(sources):
+        code = np.concatenate([s.code for s in sources])[rnd.order]
+        x = np.concatenate([s.x for s in sources])[rnd.order]
+        tm, clock = stamp(rnd.t, clock)
         others = []
         for j in np.flatnonzero(code == OTHER).tolist():
-            ev = sources[src[j]].ev.pop(int(x[j, 0]))
+            ev = sources[rnd.src[j]].ev.pop(int(x[j, 0]))
             tj = float(tm[j])
             others.append(ev if ev.t == tj else ev._replace(t=tj))
-        for s, p0, p1 in zip(sources, starts.tolist(), pos.tolist()):
-            s.consume(p1 - p0)
-        if m:
-            yield tm, code, x, others
-
-
-def event_at(block: Block, i: int) -> Event:
-    """An ``Event`` for a bulk row (when Python must handle it: a day roll, a new bar)."""
-    c, t, x = int(block.code[i]), float(block.t[i]), block.x[i]
-    if c == TRADE:
-        return Event(t, "trade", 3, "", {"px": float(x[0]), "vol": float(x[1]), "side": "BUY" if x[2] else "SELL"})
-    if c == QUOTE:
-        return Event(t, "quote", 3, "", {"bid": float(x[0]), "ask": float(x[1])})
-    if c == DEPTH:
-        side = {0.0: "BID", 1.0: "ASK"}.get(float(x[0]), "")
-        return Event(t, "depth", 3, "", {"side": side, "lvl": float(x[1]), "price": 1.0, "size": float(x[2])})
-    if c == PASS:                          # a type the feature engine ignores: only its time matters
-        return Event(t, "pass", 0, "", {})
-    if c == BASEDATA:
-        i = float(x[1])
-        f = {"i": int(i) if i.is_integer() else i, "o": float(x[2]), "h": float(x[3]), "l": float(x[4]),
-             "c": float(x[5]), "v": float(x[6])}
-        for key, val in (("bidvol", float(x[7])), ("askvol", float(x[8]))):
-            if val == val:
-                f[key] = val
-        return Event(t, "basedata", int(x[0]), "", f)
-    raise ValueError("an OTHER row carries its own Event")
+        yield tm, code, x, others, syms, []
