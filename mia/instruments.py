@@ -1,6 +1,7 @@
 """Instrument facts (tick size, tick value) and trading sessions, read from config/instruments.yaml.
 
-The file is read on first use and cached. ``sessions`` holds when a trading day rolls and the
+Which file: ``mia.resources.instruments_path`` (a user's `config/instruments.yaml` beside the
+rules or in the current folder, else the shipped one). Each file is read on first use and cached. ``sessions`` holds when a trading day rolls and the
 regular trading hours (``trading_day_roll: 18:00 America/New_York``,
 ``rth: 09:30-16:00 America/New_York``); ``mia.calendar`` reads them from here.
 """
@@ -14,10 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from mia import HOME
 from mia.errors import MiaError
-
-INSTRUMENTS_PATH = HOME / "config" / "instruments.yaml"
+from mia.resources import instruments_path
 
 
 @dataclass(frozen=True)
@@ -51,8 +50,13 @@ def _document(path: Path) -> tuple[str, object]:
         raise MiaError(f"{path}: error: cannot read instruments: {exc}") from None
 
 
+def load_instruments(path: Path | None = None) -> dict[str, Instrument]:
+    """The instruments of ``path`` (default: ``instruments_path()``)."""
+    return _instruments(path or instruments_path())
+
+
 @functools.lru_cache(maxsize=4)
-def load_instruments(path: Path = INSTRUMENTS_PATH) -> dict[str, Instrument]:
+def _instruments(path: Path) -> dict[str, Instrument]:
     _, data = _document(path)
     out = {}
     for sym, spec in (data if isinstance(data, dict) else {}).items():
@@ -74,9 +78,14 @@ _ROLL_RE = re.compile(rf"^{_HHMM}\s+(\S+)$")
 _RTH_RE = re.compile(rf"^{_HHMM}\s*-\s*{_HHMM}\s+(\S+)$")
 
 
+def load_sessions(path: Path | None = None) -> Sessions:
+    """The ``sessions:`` entry of ``path`` (default: ``instruments_path()``); a missing or
+    malformed one is a ``MiaError`` naming it."""
+    return _sessions(path or instruments_path())
+
+
 @functools.lru_cache(maxsize=4)
-def load_sessions(path: Path = INSTRUMENTS_PATH) -> Sessions:
-    """The ``sessions:`` entry of ``path``; a missing or malformed one is a ``MiaError`` naming it."""
+def _sessions(path: Path) -> Sessions:
     text, data = _document(path)
     block = data.get("sessions") if isinstance(data, dict) else None
     if not isinstance(block, dict):

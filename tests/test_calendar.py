@@ -11,7 +11,8 @@ import mia.calendar as calendar
 from mia.calendar import DayClock, day_bounds, trading_day
 from mia.errors import MiaError
 from mia.features import FeatureConfig
-from mia.instruments import INSTRUMENTS_PATH, Sessions, load_sessions
+from mia.instruments import Sessions, load_sessions
+from mia.resources import shipped
 
 NY = ZoneInfo("America/New_York")
 
@@ -39,7 +40,7 @@ def test_day_clock_matches_trading_day_across_a_week():
 
 
 def test_the_bundled_sessions():
-    s = load_sessions(INSTRUMENTS_PATH)
+    s = load_sessions(shipped("config/instruments.yaml"))
     assert s == Sessions(18 * 60, NY, 9 * 60 + 30, 16 * 60, NY)
     cfg = FeatureConfig()
     assert (cfg.open_minute, cfg.close_minute, cfg.zone) == (570, 960, NY)

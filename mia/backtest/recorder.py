@@ -1,5 +1,5 @@
 """What a backtest keeps in memory: the records a session published, as lists (for tests and
-small runs). ``mia backtest`` streams them to files instead (``report.RunWriter``)."""
+small runs). ``mia backtest`` streams them to files instead (``mia.runtime.runfolder.RunWriter``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mia.backtest.report import load_decisions
+from mia.runtime.runfolder import load_decisions
 from mia.engine.explain import FORMS, explain, find, parse_when
 from mia.errors import MiaError
 

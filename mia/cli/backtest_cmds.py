@@ -44,7 +44,8 @@ def register(sub) -> None:
 
 def cmd_backtest(args) -> int:
     from mia.backtest.driver import backtest_days
-    from mia.backtest.report import RunWriter, print_summary
+    from mia.cli.summary import print_summary
+    from mia.runtime.runfolder import RunWriter
     from mia.dsl import compile_rules, load_rules
 
     # mistakes in the arguments are said before anything runs

@@ -5,14 +5,14 @@ import json
 import sys
 from pathlib import Path
 
-from mia import HOME
+from mia.resources import shipped
 from mia.cli.data_options import add_cache_option, add_zone_option, cache_from, zones_from
 from mia.errors import MiaError
 
 
 def default_rules_paths() -> list[str]:
     """`rules/` of the current folder when there is one, else the bundled default rules."""
-    return ["rules"] if Path("rules").is_dir() else [str(HOME / "rules")]
+    return ["rules"] if Path("rules").is_dir() else [str(shipped("rules"))]
 
 
 def register(sub) -> None:

@@ -8,7 +8,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from mia import HOME
+from mia.resources import shipped
 from mia.cli.rules_cmds import default_rules_paths
 from mia.errors import MiaError
 
@@ -31,7 +31,7 @@ _CLIENT = {
 def default_config_path() -> Path:
     """config/mia.yaml of the current folder when there is one, else the bundled demo config."""
     here = Path("config/mia.yaml")
-    return here if here.is_file() else HOME / "config" / "mia.yaml"
+    return here if here.is_file() else shipped("config/mia.yaml")
 
 
 def _config(path: str | None):
@@ -112,7 +112,7 @@ def cmd_run(args) -> int:
 
 
 def _print_end(sup, console) -> None:
-    from mia.backtest.report import print_summary
+    from mia.cli.summary import print_summary
 
     summary = json.loads((sup.wrote / "summary.json").read_text())
     print_summary(summary, console)

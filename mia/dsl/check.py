@@ -23,6 +23,7 @@ from mia.dsl.settings import quantity, read_settings
 from mia.dsl.typecheck import TypeChecker
 from mia.errors import MiaError
 from mia.instruments import load_instruments
+from mia.resources import instruments_path
 
 
 def load_rules(paths: list[str | Path] | str | Path) -> RuleSet:
@@ -33,7 +34,8 @@ def load_rules(paths: list[str | Path] | str | Path) -> RuleSet:
     files = rule_files(list(paths), rep)
     docs = [d for d in (load_document(f, rep) for f in files) if d is not None]
     for doc in docs:
-        validate_document(doc, rep)
+        if validate_document(doc, rep):
+            _known_instrument(doc, rep)
     rep.raise_if_any()
     try:
         ruleset = _check(docs, rep)
@@ -71,6 +73,22 @@ def _check(docs: list[Document], rep: Reporter) -> RuleSet:
                    setting_pos=setting_pos)
 
 
+def _known_instrument(doc: Document, rep: Reporter) -> None:
+    """A file's `instrument:` must be in the instrument table (said with the schema's errors)."""
+    name = doc.data.get("instrument") if isinstance(doc.data, dict) else None
+    if name is None:
+        return
+    path = instruments_path(near=doc.path)
+    try:
+        table = load_instruments(path)
+    except MiaError as exc:
+        rep.error(doc.value_pos(("instrument",)), f"instrument {name}: {exc}")
+        return
+    if name not in table:
+        rep.error(doc.value_pos(("instrument",)),
+                  f"instrument {name} is not in {path} (known: {', '.join(sorted(table)) or 'none'})")
+
+
 def _instrument(docs: list[Document], rep: Reporter):
     """The one instrument the files name (ES when none does) and its spec."""
     instrument, instrument_pos = None, None
@@ -83,11 +101,17 @@ def _instrument(docs: list[Document], rep: Reporter):
             elif instrument is None:
                 instrument, instrument_pos = data["instrument"], doc.value_pos(("instrument",))
     instrument = instrument or "ES"
+    path = instruments_path(near=docs[0].path)
     try:
-        return instrument, load_instruments()[instrument]
-    except (KeyError, MiaError):
-        rep.error(instrument_pos or Pos(docs[0].path, 1, 1), f"instrument {instrument} is not in config/instruments.yaml")
+        table = load_instruments(path)
+    except MiaError as exc:
+        rep.error(instrument_pos or Pos(docs[0].path, 1, 1), f"instrument {instrument}: {exc}")
         raise RuleError(rep.diagnostics) from None
+    if instrument not in table:
+        rep.error(instrument_pos or Pos(docs[0].path, 1, 1),
+                  f"instrument {instrument} is not in {path} (known: {', '.join(sorted(table)) or 'none'})")
+        raise RuleError(rep.diagnostics) from None
+    return instrument, table[instrument]
 
 
 def _params(docs: list[Document], ck: TypeChecker, rep: Reporter) -> None:

@@ -12,11 +12,11 @@ import re
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from mia import HOME
+from mia.resources import shipped
 from mia.dsl import ast
 from mia.dsl.suggestions import did_you_mean
 
-GRAMMAR_PATH = HOME / "grammars" / "rules.lark"
+GRAMMAR_PATH = shipped("grammars/rules.lark")
 
 #: how a unit may be written -> its canonical name ("%" becomes a ratio)
 UNIT_SPELLINGS = {

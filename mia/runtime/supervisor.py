@@ -413,7 +413,7 @@ class Supervisor:
 
     def write_run(self) -> None:
         """The run folder (trades.csv, decisions.jsonl, summary.json, equity.png) from the journal."""
-        from mia.backtest.report import RunWriter
+        from mia.runtime.runfolder import RunWriter
 
         out = Path(self.cfg.out)
         writer = RunWriter(out)

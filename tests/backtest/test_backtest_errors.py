@@ -83,7 +83,7 @@ def test_negative_costs_are_refused_before_the_run(flag, value, unit, tmp_path, 
 
 
 def test_an_os_error_writing_an_output_is_one_line(tmp_path, monkeypatch):
-    from mia.backtest import report
+    from mia.runtime import runfolder as report
     from mia.errors import MiaError
 
     def denied(path, trades):

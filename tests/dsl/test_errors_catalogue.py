@@ -33,7 +33,7 @@ CASES = [
     ("unknown_top_key", 4, 1, "unknown key 'signal' in the file (did you mean 'signals'?)", 1),
     ("missing_version", 2, 1, "the file is missing the required key 'version'", 1),
     ("wrong_version", 2, 10, "version must be 1, got 2", 1),
-    ("bad_instrument", 3, 13, "instrument must be one of ES, NQ, MES, MNQ, got 'SPX'", 1),
+    ("bad_instrument", 3, 13, "instrument SPX is not in", 1),
     ("signal_missing_side", 5, 5, "signals[0] is missing the required key 'side'", 1),
     ("signal_bad_side", 7, 11, "signals[0].side must be one of long, short, got 'buy'", 1),
     ("unknown_name", 6, 19, "unknown name 'vwapp' (did you mean 'vwap'?)", 1),
@@ -110,8 +110,8 @@ GENERATED = [
     # lines are what PyYAML counts ('\r', U+2028... break lines; a form feed does not), for the
     # position, the source map and the line shown under the error alike (mia/dsl/lines.py)
     ("line_separator", "# a Unicode line separator follows:\u2028# (a line of its own for YAML)\n"
-     "version: 1\ninstrument: SPX\n".encode(), 4, 13, "instrument must be one of", True),
-    ("cr_line_endings", b"version: 1\rinstrument: SPX\r", 2, 13, "instrument must be one of", True),
+     "version: 1\ninstrument: SPX\n".encode(), 4, 13, "instrument SPX is not in", True),
+    ("cr_line_endings", b"version: 1\rinstrument: SPX\r", 2, 13, "instrument SPX is not in", True),
     # a control character is reported where it is, and drawn visibly in the source line
     ("control_character", b"version: 1\ninstrument: ES\x0c\n", 2, 15, "#x000c", True),
 ]
@@ -230,7 +230,7 @@ def test_cli_subprocess_over_the_whole_catalogue():
     assert "Traceback" not in proc.stderr
     # errors of the YAML and schema stages stop the run before the checker, for every file
     assert f"{BROKEN / 'yaml_syntax.yaml'}:6:5: error: YAML syntax" in proc.stderr
-    assert f"{BROKEN / 'bad_instrument.yaml'}:3:13: error: instrument must be one of" in proc.stderr
+    assert f"{BROKEN / 'bad_instrument.yaml'}:3:13: error: instrument SPX is not in" in proc.stderr
     assert f"{BROKEN / 'unknown_name.yaml'}:" not in proc.stderr
     assert proc.stderr.rstrip().endswith(" errors")
 

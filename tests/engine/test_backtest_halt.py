@@ -59,7 +59,7 @@ def test_daily_loss_mid_trade_flattens_and_halts_until_next_day(tmp_path):
 
 
 def test_halt_flatten_and_roll_are_trace_records_that_why_explains(tmp_path):
-    from mia.backtest.report import summarize, write_outputs
+    from mia.runtime.runfolder import summarize, write_outputs
     from mia.backtest.why import why
 
     bt, row = backtest_and_row(tmp_path)
