@@ -88,6 +88,8 @@ class Session:
         self._last_trade = float("nan")
         self._last_bar_t: float | None = None
         self.finished = False
+        #: after ``restore``: whether the kernel's state came back (False: other rules, warm it)
+        self.kernel_restored = True
         #: working entry id -> (bars closed when it was decided, the time it was decided)
         self._submitted: dict[str, tuple[int, float]] = {}
         self._held: list | None = None
@@ -312,7 +314,8 @@ class Session:
 
     def restore(self, snap: dict) -> None:
         """The state ``snapshot`` gave (the features come from replaying the data, not from here).
-        The kernel's state is taken only if it was made by the same rules."""
+        The kernel's state is taken only if it was made by the same rules (``kernel_restored``;
+        else the caller warms the new kernel on today's bars once the catch-up is done)."""
         self.events, self.bars, self.now = int(snap["events"]), int(snap["bars"]), float(snap["now"])
         self.days = {date.fromisoformat(d) for d in snap["days"]}
         self._last_trade = float("nan") if snap["last_trade"] is None else float(snap["last_trade"])
@@ -324,7 +327,9 @@ class Session:
         if snap.get("broker") is not None and hasattr(self.broker, "restore"):
             self.broker.restore(snap["broker"])
         kernel = np.frombuffer(base64.b64decode(snap["kernel"]), dtype=np.float64)
-        if snap.get("rules_version") == self.c.ruleset.source_hash and kernel.shape == self.state.shape:
+        self.kernel_restored = snap.get("rules_version") == self.c.ruleset.source_hash and \
+            kernel.shape == self.state.shape
+        if self.kernel_restored:
             self.state = kernel.copy()
 
     def warm_state(self, compiled: CompiledRules) -> np.ndarray:

@@ -274,6 +274,8 @@ class Supervisor:
         if kind in ("block", "events"):
             if self.state == "warming":
                 self.state = "running"
+                if not s.kernel_restored:      # the rules changed while mia was down: warm the new kernel
+                    s.state = s.warm_state(s.c)
             self._data_arrived()
             n0 = s.events
             if kind == "block":
@@ -281,7 +283,8 @@ class Supervisor:
             else:
                 for ev in item[1]:
                     s.on_event(ev)
-                self._check_skew(item[1][-1].t)
+                if self.feed.live:
+                    self._check_skew(item[1][-1].t)
             self.position = item[2] if item[2] is not None else self.position
             self._rate.add(s.events - n0)
             return False

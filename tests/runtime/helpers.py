@@ -55,6 +55,18 @@ class DrivenFeed:
         self.allowed = asyncio.Queue()
         self.identity = "driven:" + "|".join(map(str, paths))
 
+    def skip(self, rows: int) -> None:
+        """A resumed run: the first ``rows`` rows are handed out as warm-up, at once."""
+        out, pending = [], []
+        for b in self.rows:
+            take = min(len(b.t), max(0, rows))
+            if take:
+                out.append(b.rows(0, take))
+            if take < len(b.t):
+                pending.append(b.rows(take, len(b.t)))
+            rows -= take
+        self.warm, self.rows = out, pending
+
     def release(self, n_blocks: int = 1, rows: int | None = None) -> None:
         self.allowed.put_nowait((n_blocks, rows))
 
@@ -62,6 +74,9 @@ class DrivenFeed:
         self.allowed.put_nowait(None)
 
     async def items(self):
+        for b in getattr(self, "warm", []):
+            self.position += len(b.t)
+            yield ("warm", b)
         pending = [b for b in self.rows]
         while True:
             ask = await self.allowed.get()
@@ -95,6 +110,8 @@ class DrivenSupervisor(Supervisor):
         self.alerts.subscribe(self.seen.append)
 
     def _feed(self, skip):
+        if skip:
+            self.driven.skip(skip)
         return self.driven
 
 

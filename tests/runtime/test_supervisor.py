@@ -67,7 +67,7 @@ def rules_dir(tmp_path: Path, text: str = ALWAYS_LONG) -> Path:
 
 async def start(sup):
     task = asyncio.create_task(sup.run())
-    await until(lambda: sup.state in ("running", "ended") or task.done())
+    await until(lambda: sup.state in ("warming", "running", "ended") or task.done())
     return task
 
 
@@ -292,5 +292,34 @@ def test_a_config_edit_applies_what_it_can_and_says_what_waits(two_days, tmp_pat
         assert f"{cfg}:2:14: error: feed.kind must be one of" in err and sup.cfg.feed.stale_after_s == 7.0
         sup.driven.finish()
         assert await task == 0
+
+    asyncio.run(go())
+
+
+def test_a_restart_with_rules_edited_meanwhile_warms_the_new_kernel(two_days, tmp_path):
+    """Stopped, the rules edited while down (an sma now), restarted: the journal's kernel state
+    belongs to the old rules, so the new kernel is warmed on today's bars before trading on."""
+    async def go():
+        rules = rules_dir(tmp_path)
+        cfg = write_config(tmp_path)
+        first = DrivenSupervisor(cfg, [str(rules)], [two_days / "20251117"])
+        task = await start(first)
+        await feed_until(first, lambda: len(first.session.today_rows) >= 10)
+        bars_before = first.session.bars
+        first.stop()
+        assert await task == 0
+        (rules / "r.yaml").write_text(ALWAYS_LONG.replace("close > threshold", "'sma(close, 5) > threshold'"))
+        second = DrivenSupervisor(cfg, [str(rules)], [two_days / "20251117"])
+        task = await start(second)
+        assert second.session.bars == bars_before and not second.session.kernel_restored
+        await feed_until(second, lambda: second.session.bars > bars_before)
+        second.driven.finish()
+        assert await task == 0
+        j = Journal.open(tmp_path / "j" / "journal.sqlite")
+        try:
+            bars = [d for _, d in j.records(j.last_run()["id"], ("bar",))]
+        finally:
+            j.close()
+        assert len(bars) > bars_before and [f["name"] for f in bars[bars_before]["fired"]] == ["go_long"]
 
     asyncio.run(go())
