@@ -30,7 +30,8 @@ SCHEMA = {
         "languages": {
             "type": "object",
             "minProperties": 1,
-            "propertyNames": {"pattern": r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$"},
+            "propertyNames": {"pattern": r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$",
+                              "description": "is not a language code (like en or ko)"},
             "additionalProperties": {
                 "type": "object",
                 "minProperties": 1,

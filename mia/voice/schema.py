@@ -45,18 +45,18 @@ def validate(doc: Document, data: object, schema: dict, rep: Reporter, root: tup
         path = root + tuple(err.absolute_path)
         name = where(path)
         v = err.validator
-        if v == "additionalProperties":
+        if "propertyNames" in err.absolute_schema_path:  # a key that is not allowed: point at the key
+            key = err.instance
+            choices = err.validator_value if v == "enum" else None
+            words = f": one of {', '.join(map(str, choices))}" if choices else ""
+            hint = did_you_mean(str(key), map(str, choices)) if choices else ""
+            what = err.schema.get("description", "is not a known name")
+            rep.error(doc.key_pos(path + (key,)), f"'{key}' {what} in {name}{words}{hint}")
+        elif v == "additionalProperties":
             allowed = list(err.schema.get("properties", {}))
             for key in sorted(set(err.instance) - set(allowed)):
                 rep.error(doc.key_pos(path + (key,)),
                           f"unknown key '{key}' in {name}" + did_you_mean(key, allowed))
-        elif v == "propertyNames":
-            choices = err.schema.get("propertyNames", {}).get("enum")
-            bad = [k for k in err.instance if choices is not None and k not in choices]
-            for key in bad or list(err.instance)[:1]:
-                hint = did_you_mean(str(key), choices) if choices else ""
-                words = f": one of {', '.join(choices)}" if choices else ""
-                rep.error(doc.key_pos(path + (key,)), f"'{key}' is not a known name in {name}{words}{hint}")
         elif v == "required":
             missing = err.message.split("'")[1] if "'" in err.message else err.message
             rep.error(doc.value_pos(path), f"{name} is missing the required key '{missing}'")
