@@ -9,9 +9,9 @@ import sys
 def register(sub) -> None:
     p = sub.add_parser(
         "voice", help="hear spoken commands (WAV files or the microphone), offline",
-        description="Recognize spoken commands offline against the closed grammar of voice/commands.yaml "
-                    "(pocketsphinx's shipped English model by default, or a vosk model). Anything that is "
-                    "not one of its phrases, noise, silence or a low confidence is 'say again'. flatten "
+        description="Recognize spoken commands offline against the closed grammar of voice/commands.yaml\n"
+                    "(pocketsphinx's shipped English model by default, or a vosk model). Anything that is\n"
+                    "not one of its phrases, noise, silence or a low confidence is 'say again'. flatten\n"
                     "and resume wait for a spoken 'confirm'. Settings: the voice: section of config/mia.yaml.",
         epilog="examples:\n"
                "  mia voice --wav status.wav --json --dry-run      # one JSON object per file\n"
@@ -42,8 +42,13 @@ def cmd_voice(args) -> int:
     from mia.voice.errors import VoiceError
     from mia.voice.recognizer import make_recognizer
 
+    from pathlib import Path
+
+    def absolute(path):  # paths on the command line are the shell's, not the project folder's
+        return str(Path(path).resolve()) if path else None
+
     cfg = load_voice_config(args.config).with_overrides(
-        backend=args.backend, model=args.model, language=args.language, commands=args.commands,
+        backend=args.backend, model=absolute(args.model), language=args.language, commands=absolute(args.commands),
         min_confidence=args.min_confidence, speak=False if args.no_speak else None)
     if not 0.0 <= cfg.min_confidence <= 1.0:
         raise VoiceError(f"--min-confidence must be between 0 and 1, got {cfg.min_confidence:g}")
@@ -79,6 +84,9 @@ def _audit_file(path: str):
         raise VoiceError(f"{path}: cannot write the audit file ({exc.strerror or exc})") from None
 
     def audit(record: dict) -> None:
+        from datetime import datetime, timezone
+
+        record = {"at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), **record}
         fh.write(json.dumps(record, ensure_ascii=False) + "\n")
         fh.flush()
 
@@ -133,11 +141,8 @@ def _wav_session(files: list[str], recognizer, cfg, dispatch, audit) -> int:
             status = 1
             continue
         print(f"{path}: {_describe(heard)}: {session.hear(heard)}", flush=True)
-    expired = session.tick() if session.pending is None else None
     if session.pending is not None:
-        print(f"(still waiting for confirm: {session.pending.command} is not sent without it)")
-    elif expired:
-        print(expired)
+        print(f"(no confirm followed: {session.pending.command} was not sent)")
     return status
 
 

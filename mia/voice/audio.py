@@ -76,5 +76,6 @@ def dither(x: np.ndarray, seed: int = 0) -> np.ndarray:
 
 
 def _reason(exc: Exception) -> str:
+    """libsndfile's words without the path it repeats ("Error opening 'x.wav': Format not recognised.")."""
     text = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-    return text.split(": ", 1)[-1] if "Error opening" in text else text
+    return text.rsplit(": ", 1)[-1].rstrip(".")

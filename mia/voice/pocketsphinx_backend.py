@@ -90,8 +90,8 @@ class PocketsphinxRecognizer:
             llr = 0.0
         else:
             llr = (grammar - phones) / frames
-        return Hypothesis(hyp.hypstr, _logistic((llr - LLR_MID) / LLR_WIDTH), unexplained, speech_s,
-                          words + (("llr_per_frame", round(llr, 4)),))
+        return Hypothesis(hyp.hypstr, _logistic((llr - LLR_MID) / LLR_WIDTH), unexplained, speech_s, words,
+                          {"llr_per_frame": round(llr, 4)})
 
 
 def _logistic(z: float) -> float:

@@ -35,7 +35,10 @@ class Hypothesis:
     unexplained_s: float | None = None
     #: seconds of voiced audio in the utterance
     speech_s: float = 0.0
+    #: the matched words, as the backend reports them (word, start_s, end_s, ...)
     words: tuple = ()
+    #: backend-specific evidence, for measurements (e.g. pocketsphinx's llr_per_frame)
+    detail: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,6 @@ class Heard:
     confidence: float
     command: str | None
     reason: str | None = None
-    extra: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         out = {"text": self.text, "command": self.command, "confidence": round(self.confidence, 3)}
@@ -68,6 +70,8 @@ def decide(hyp: Hypothesis, phrases: Phrases, min_confidence: float) -> Heard:
     """A command only when every piece of evidence agrees; otherwise the reason for "say again"."""
     if not hyp.text and hyp.speech_s <= 0.0:
         return Heard("", 0.0, None, "silence")
+    if not hyp.text:
+        return Heard("", 0.0, None, "no phrase recognized")
     command = phrases.command_of(hyp.text)
     if command is None:
         return Heard(hyp.text, hyp.confidence, None, "not a command phrase")
@@ -86,7 +90,7 @@ def make_recognizer(cfg, commands) -> Recognizer:
     if cfg.backend == "vosk":
         from mia.voice.vosk_backend import VoskRecognizer
 
-        return VoskRecognizer(phrases, cfg.model)
+        return VoskRecognizer(phrases, cfg.model_path)
     from mia.voice.pocketsphinx_backend import PocketsphinxRecognizer
 
     return PocketsphinxRecognizer(phrases)

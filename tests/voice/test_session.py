@@ -155,3 +155,23 @@ def test_wavs_flatten_then_silence_sends_nothing(sphinx):
     clock.now += 4
     assert s.tick() == "No confirm: flatten not sent."
     assert bus.calls == []
+
+
+def test_cli_dry_run_confirms_and_audits(tmp_path, capsys):
+    import json
+
+    from mia.cli import main
+
+    audit = tmp_path / "audit.jsonl"
+    flatten = FIXTURES / "en/cmd/flatten_everything__en_gb_scotland_155.wav"
+    confirm = FIXTURES / "en/cmd/yes_confirm__en_us_m3_170.wav"
+    assert main(["voice", "--wav", str(flatten), str(confirm), str(flatten), "--dry-run", "--audit", str(audit)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith("Flatten? Say confirm.") and "heard 'flatten everything'" in out[0]
+    assert out[1].endswith("Dry run: flatten not sent.")
+    assert out[3] == "(no confirm followed: flatten was not sent)"
+    records = [json.loads(line) for line in audit.read_text(encoding="utf-8").splitlines()]
+    assert [r["event"] for r in records] == ["heard", "awaiting confirm", "heard", "sent", "heard", "awaiting confirm"]
+    sent = records[3]
+    assert sent["sent"] == "flatten" and sent["text"] == "flatten everything" and sent["confidence"] > 0.5
+    assert sent["confirmed_by"]["text"] == "yes confirm" and "at" in sent
