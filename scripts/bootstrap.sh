@@ -15,8 +15,14 @@ case ",$extras," in
     if [ -n "$missing" ]; then
         if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
             export DEBIAN_FRONTEND=noninteractive
-            apt-get update -qq >/dev/null
-            apt-get install -y -qq --no-install-recommends $missing >/dev/null
+            log="$(mktemp)"
+            if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing; } >"$log" 2>&1; then
+                cat "$log" >&2
+                echo "bootstrap: apt-get install$missing failed" >&2
+                rm -f "$log"
+                exit 1
+            fi
+            rm -f "$log"
         else
             echo "bootstrap: voice needs the system packages:$missing (apt-get install$missing)" >&2
         fi
