@@ -34,6 +34,11 @@ def default_config_path() -> Path:
     return here if here.is_file() else shipped("config/mia.yaml")
 
 
+def load_run_config(path: str | None):
+    """The supervisor's config: ``path``, else config/mia.yaml here, else the bundled demo."""
+    return _config(path)
+
+
 def _config(path: str | None):
     from mia.runtime.config import Config, load_config
 
@@ -101,6 +106,11 @@ def cmd_run(args) -> int:
     rules = [cfg.rules] if cfg.rules else default_rules_paths()
     sup = Supervisor(cfg, rules, live_flag=args.live, quiet=args.quiet)
     sup.check_mode()
+    if cfg.voice.get("enabled"):
+        from mia.voice.config import load_voice_config
+        from mia.voice.frontend import VoiceFrontEnd
+
+        sup.front_ends.append(VoiceFrontEnd(load_voice_config(cfg.path)))
     view = LiveView()
     if args.quiet:
         rc = asyncio.run(sup.run())

@@ -52,7 +52,7 @@ def cmd_voice(args) -> int:
         min_confidence=args.min_confidence, speak=False if args.no_speak else None)
     if not 0.0 <= cfg.min_confidence <= 1.0:
         raise VoiceError(f"--min-confidence must be between 0 and 1, got {cfg.min_confidence:g}")
-    dispatch = _dry_dispatch if args.dry_run else connect_supervisor()
+    dispatch = _dry_dispatch if args.dry_run else connect_supervisor(args.config)
     commands = load_commands(cfg.commands_path)
     recognizer = make_recognizer(cfg, commands)
     audit = _audit_file(args.audit) if args.audit else (lambda record: None)
@@ -63,12 +63,12 @@ def cmd_voice(args) -> int:
     return _wav_session(args.wav, recognizer, cfg, dispatch, audit)
 
 
-def connect_supervisor():
-    """The command bus of the running supervisor, as a ``dispatch`` callable."""
-    from mia.voice.errors import VoiceError
+def connect_supervisor(config: str | None):
+    """The command bus of the running supervisor (the one `config` names), as a ``dispatch``."""
+    from mia.cli.run_cmds import load_run_config
+    from mia.voice.frontend import ControlDispatch
 
-    raise VoiceError("acting on a spoken command needs a running supervisor (mia run), and none is "
-                     "running; nothing was sent (add --dry-run to only recognize)")
+    return ControlDispatch(load_run_config(config).control_socket)
 
 
 def _dry_dispatch(command: str, args: list, origin: str, heard: dict) -> str:

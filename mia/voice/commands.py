@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mia import HOME
+from mia.resources import shipped
 from mia.dsl.errors import Pos, Reporter
 from mia.voice import schema, yamlfile
 from mia.voice.errors import VoiceError
@@ -19,7 +19,7 @@ ANSWERS = ("confirm", "cancel")
 #: commands that act only after a spoken "confirm" (they close positions or raise risk)
 NEEDS_CONFIRM = frozenset({"flatten", "resume"})
 
-DEFAULT_PATH = HOME / "voice" / "commands.yaml"
+DEFAULT_PATH = shipped("voice/commands.yaml")
 
 SCHEMA = {
     "type": "object",

@@ -11,18 +11,19 @@ placed at their line and column.
       min_confidence: 0.5     # below: "say again"
       speak: true             # answer aloud (printed when there is no audio device)
 
-Relative paths are taken from the project folder (the one holding config/ and voice/).
+Relative paths are taken from the current folder when the file is there, else they name the
+files shipped with mia (``mia.resources``: voice/commands.yaml).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from mia import HOME
+from mia.resources import shipped
 from mia.voice import schema, yamlfile
 from mia.voice.errors import VoiceError
 
-DEFAULT_CONFIG = HOME / "config" / "mia.yaml"
+DEFAULT_CONFIG = Path("config") / "mia.yaml"
 
 SCHEMA = {
     "type": "object",
@@ -53,11 +54,16 @@ class VoiceConfig:
     speak: bool = True
 
     def path(self, value: str | None) -> Path | None:
-        """A configured path: absolute as given, relative from the project folder."""
+        """A configured path: absolute as given; relative: the current folder's file when it
+        exists, else the shipped one (when mia ships it), else the current folder's (to say it
+        is missing)."""
         if value is None:
             return None
         p = Path(value).expanduser()
-        return p if p.is_absolute() else HOME / p
+        if p.is_absolute() or p.exists():
+            return p.resolve()
+        bundled = shipped(str(p))
+        return bundled if bundled.exists() else p.resolve()
 
     @property
     def commands_path(self) -> Path:
@@ -78,9 +84,9 @@ def load_voice_config(path: str | Path | None = None) -> VoiceConfig:
     """The voice settings of ``path`` (config/mia.yaml by default; a missing default file means
     all defaults, a missing named file is an error)."""
     if path is None:
-        if not DEFAULT_CONFIG.exists():
+        path = DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else shipped("config/mia.yaml")
+        if not path.exists():
             return VoiceConfig()
-        path = DEFAULT_CONFIG
     doc, rep = yamlfile.load(Path(path), "a mapping of settings, such as 'voice:'")
     if doc is None:
         yamlfile.fail_on(rep)
