@@ -101,6 +101,11 @@ def cmd_run(args) -> int:
     rules = [cfg.rules] if cfg.rules else default_rules_paths()
     sup = Supervisor(cfg, rules, live_flag=args.live, quiet=args.quiet)
     sup.check_mode()
+    from mia.alerts import telegram_front_end
+
+    telegram = telegram_front_end(cfg)
+    if telegram is not None:
+        sup.front_ends.append(telegram)
     view = LiveView()
     if args.quiet:
         rc = asyncio.run(sup.run())
