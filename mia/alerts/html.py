@@ -105,46 +105,43 @@ def _atoms(markup: str):
 def split(markup: str, limit: int = LIMIT) -> list[str]:
     """``markup`` cut into messages of at most ``limit`` units: at the last line break that
     keeps a part at least half full, else at the limit; tags open at a cut are closed at the
-    end of the part and reopened at the start of the next."""
+    end of the part and reopened at the start of the next. A part that would show nothing
+    (only spaces, which Telegram refuses) is left out."""
     if units(markup) <= limit:
         return [markup]
-    margin = min(256, limit // 4)           # room for the closing tags of a part
-    budget = limit - margin
     parts: list[str] = []
     stack: list[tuple[str, str]] = []       # (name, opening tag) of the tags open
     cur: list[str] = []
     size = 0
+    fixed = 0                               # atoms of cur that only reopen tags
     brk: tuple[int, int, list] | None = None  # (atoms in cur, size, stack) just after the last line break
 
     def close(st) -> str:
         return "".join(f"</{name}>" for name, _ in reversed(st))
 
-    def reopen(st) -> str:
-        return "".join(tag for _, tag in st)
-
     for text, what, name in _atoms(markup):
+        after = list(stack)
+        if what == "open":
+            after.append((name, text))
+        elif what == "close" and after and after[-1][0] == name:
+            after.pop()
         u = units(text)
-        if size + u > budget and cur:
-            if brk is not None and brk[1] >= budget // 2:
+        if size + u + units(close(after)) > limit and len(cur) > fixed:
+            if brk is not None and brk[1] >= limit // 2:
                 k, _, st = brk
                 head, rest = cur[:k], cur[k:]
             else:
                 st, head, rest = list(stack), cur, []
             parts.append("".join(head) + close(st))
-            prefix = reopen(st)
-            cur = [prefix] + rest if prefix else rest
+            cur = [tag for _, tag in st] + rest
+            fixed = len(st)
             size = units("".join(cur))
             brk = None
         cur.append(text)
         size += u
-        if what == "open":
-            stack.append((name, text))
-        elif what == "close" and stack and stack[-1][0] == name:
-            stack.pop()
+        stack = after
         if text == "\n":
             brk = (len(cur), size, list(stack))
     if cur:
-        last = "".join(cur)
-        if _TAG.sub("", last).strip() or not parts:
-            parts.append(last)
-    return parts
+        parts.append("".join(cur))
+    return [p for p in parts if _TAG.sub("", p).strip()] or parts[:1]

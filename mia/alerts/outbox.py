@@ -30,6 +30,7 @@ import warnings
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
+from telegram.warnings import PTBDeprecationWarning
 from telegram.error import (BadRequest, ChatMigrated, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter,
                             TelegramError, TimedOut)
 
@@ -39,6 +40,8 @@ from mia.alerts.templates import Templates
 from mia.runtime.alerts import Alert
 
 log = logging.getLogger(__name__)
+# python-telegram-bot 22 warns when a 429's retry_after is read as a number; mia reads both forms
+warnings.filterwarnings("ignore", message=r".*retry_after.*", category=PTBDeprecationWarning)
 
 CHANNEL = "telegram"
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)

@@ -32,8 +32,9 @@ class Outcome:
     detail: str
 
     def line(self) -> str:
-        return f"chat {self.chat} ({self.role}): " + ("delivered" if self.ok else "NOT delivered") + \
-            (f": {self.detail}" if self.detail else "")
+        if self.ok:
+            return f"chat {self.chat} ({self.role}): delivered" + (f" {self.detail}" if self.detail else "")
+        return f"chat {self.chat} ({self.role}): NOT delivered: {self.detail}"
 
 
 def _why(exc: BaseException, settings: TelegramSettings) -> str:

@@ -71,7 +71,11 @@ def telegram_settings(cfg: Config, env: dict | None = None, need: bool = False) 
     tg = cfg.telegram or {}
     doc = cfg.doc
     where = cfg.path or "the config"
-    rep = Reporter({doc.path: doc.text} if doc is not None else {})
+    # the source lines quoted under an error never show a token written in the file
+    text = doc.text if doc is not None else ""
+    if isinstance(tg.get("token"), str) and tg["token"].strip():
+        text = text.replace(tg["token"].strip(), "<token>")
+    rep = Reporter({doc.path: text} if doc is not None else {})
     if doc is not None:
         validate_document(doc, rep, _validator())
         rep.raise_if_any()

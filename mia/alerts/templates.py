@@ -6,8 +6,9 @@ plus ``COMMON``), a format that does not suit the field's type, a stray brace, m
 would refuse: each is a ``path:line:col: error: ...``. A template is then a list of literal
 markup and (field, format) parts, and ``Templates.render`` fills it: every value formatted
 (a format that does not suit the value falls back to the plain value, a missing field is
-empty) and HTML-escaped. Rendering never raises: whatever goes wrong, the alert's own text is
-sent, escaped.
+empty) and HTML-escaped; an alert that has none of the template's own fields, or renders to
+nothing, is sent as its own text. Rendering never raises: whatever goes wrong, the alert's own
+text is sent, escaped.
 """
 from __future__ import annotations
 
@@ -106,7 +107,11 @@ class Templates:
             values.setdefault("time", when.isoformat(timespec="seconds") if when else "")
             values.setdefault("clock", when.strftime("%H:%M:%S") if when else "")
             values.setdefault("date", when.strftime("%Y-%m-%d") if when else "")
-            text = tpl.fill(values)
+            own = [p[0] for p in tpl.parts if not isinstance(p, str) and p[0] not in COMMON]
+            if own and not any(values.get(name) is not None for name in own):
+                text = ""                      # the alert carries none of the template's fields
+            else:
+                text = tpl.fill(values)
             if not html._TAG.sub("", text).strip():
                 text = html.escape(str(alert.text)) or html.escape(alert.kind)
         except Exception:                      # a template must never stop an alert, nor the supervisor
