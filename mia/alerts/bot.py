@@ -115,6 +115,12 @@ class TelegramFrontEnd:
             self._task.cancel()
             with contextlib.suppress(BaseException):
                 await self._task
+        if self.outbox is not None:
+            with contextlib.suppress(Exception):
+                left = self.outbox.journal.outbox_counts("telegram")["pending"]
+                if left:
+                    log.warning("telegram: %d message(s) still wait in the journal's outbox; the next `mia run` "
+                                "sends them", left)
         if self._offset is not None:           # tell Telegram the updates taken are done (not sent again)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.bot.get_updates(offset=self._offset, timeout=0), 3)
@@ -122,25 +128,35 @@ class TelegramFrontEnd:
             if self.app.running:
                 await asyncio.wait_for(self.app.stop(), 10)
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.app.shutdown(), 10)
+            if self.app._initialized:
+                await asyncio.wait_for(self.app.shutdown(), 10)
+            else:                               # never connected: only the HTTP clients to close
+                await asyncio.wait_for(self.bot.shutdown(), 10)
         forget(self.settings.token)
 
     async def _run(self) -> None:
         s = self.settings
         delay = s.retry_min_s
+        said = False
         while True:
             try:
                 await self.app.initialize()
                 break
             except InvalidToken:
-                log.error("telegram: the bot token was rejected (401); check telegram.token_env / token. "
-                          "Alerts wait in the journal's outbox")
+                if not said:
+                    log.error("telegram: the bot token was rejected (401); check telegram.token_env / token. "
+                              "Alerts wait in the journal's outbox")
+                said = True
                 await asyncio.sleep(s.retry_max_s)
             except TelegramError as exc:
-                log.warning("telegram: cannot reach %s (%s); retrying, alerts wait in the outbox", s.base_url,
-                            scrub(str(exc)))
+                if not said:
+                    log.warning("telegram: cannot reach %s (%s); retrying, alerts wait in the outbox", s.base_url,
+                                scrub(str(exc)))
+                said = True
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, s.retry_max_s)
+        if said:
+            log.warning("telegram: connected to %s", s.base_url)
         await self.app.start()
         with contextlib.suppress(Exception):
             await self.bot.set_my_commands([(name, what[:256]) for name, _, what, _ in replies.COMMANDS])
