@@ -360,8 +360,12 @@ class TelegramFrontEnd:
         if self.settings.role(chat.id) is None:
             await self._unauthorized(update, "message", [text])
             return
-        if msg is not None and text:
-            await self.send(chat.id, f"Unknown command {html.escape(text.split()[0][:64])}: /help lists them.")
+        first = text.split()[0] if text.split() else ""
+        if "@" in first and first.startswith("/") and first.split("@", 1)[1].lower() != (self.bot.username or
+                                                                                        "").lower():
+            return                              # a command for another bot of a group
+        if msg is not None and first:
+            await self.send(chat.id, f"Unknown command {html.escape(first[:64])}: /help lists them.")
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         err = context.error

@@ -111,10 +111,26 @@ def test_flatten_asks_then_a_press_flattens_once(tmp_path, fake, day):
             assert sup.session.gate.state == "REDUCE_ONLY"
             assert "cancelled: nothing done" in [e for e in fake.edits if e["message_id"] == q2["message_id"]][-1][
                 "shown"]
+            # asked again and confirmed: resumed
+            before = len(fake.sent_to(ME))
+            fake.command(ME, "/resume")
+            await until(lambda: any(fake.buttons(m) for m in fake.sent_to(ME)[before:]))
+            q3 = _question(fake, ME, before)
+            fake.press(ME, q3["message_id"], fake.buttons(q3)[0][1])
+            await until(lambda: any(e["message_id"] == q3["message_id"] and e["text"] for e in fake.edits))
+            assert sup.session.gate.state == "ACTIVE"
+            assert [e for e in fake.edits if e["message_id"] == q3["message_id"]][-1]["shown"].startswith(
+                "✅ resume: resumed (gate ACTIVE)")
+            # a command addressed to another bot of a group is not ours to answer
+            n = len(fake.sent_to(ME))
+            fake.command(ME, "/status@some_other_bot")
+            await until(lambda: fake.pending_updates() == 0)
+            await asyncio.sleep(0.3)
+            assert not [m for m in fake.sent_to(ME)[n:] if "Unknown" in m["shown"] or "PAPER" in m["shown"]]
         rows = commands_journaled(tmp_path)
         flattens = [r for r in rows if r[1] == "flatten"]
         assert len(flattens) == 1 and flattens[0][:4] == ("telegram:111", "flatten", "[]", 1)
-        assert not [r for r in rows if r[1] == "resume"]
+        assert [r[:4] for r in rows if r[1] == "resume"] == [("telegram:111", "resume", "[]", 1)]
 
     asyncio.run(go())
 
