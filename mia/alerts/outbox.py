@@ -114,6 +114,16 @@ class Outbox:
     # -- the sender ---------------------------------------------------------------------------------------
     async def run(self) -> None:
         while True:
+            try:
+                await self._run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:                   # a journal error, a bug: said, and the sender goes on
+                log.exception("telegram: the outbox sender failed; trying again in %g s", self.settings.retry_max_s)
+                await asyncio.sleep(self.settings.retry_max_s)
+
+    async def _run_once(self) -> None:
+        while True:
             self.wake.clear()
             rows = self.journal.outbox_pending(CHANNEL, 200)
             if not rows:
