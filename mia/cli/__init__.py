@@ -12,7 +12,7 @@ from mia.errors import MiaError
 
 # Modules that register subcommands, in the order `mia --help` lists them.
 _COMMAND_MODULES = ["mia.cli.run_cmds", "mia.cli.rules_cmds", "mia.cli.backtest_cmds", "mia.cli.data_cmds",
-                    "mia.cli.sim_cmds", "mia.cli.voice_cmds"]
+                    "mia.cli.sim_cmds", "mia.cli.voice_cmds", "mia.cli.telegram_cmds"]
 
 
 def build_parser() -> argparse.ArgumentParser:

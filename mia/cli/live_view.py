@@ -20,7 +20,7 @@ from mia.runtime.alerts import Alert
 _STYLE = {"signal": "cyan", "order": "blue", "fill": "green", "stop": "red", "target": "green", "veto": "yellow",
           "gate": "magenta", "reload_ok": "green", "reload_failed": "bold red", "feed_stale": "bold red",
           "feed_back": "green", "feed_skew": "yellow", "broker_down": "bold red", "broker_up": "green",
-          "error": "bold red", "daily_summary": "bold", "command": "bold blue"}
+          "error": "bold red", "daily_summary": "bold", "command": "bold blue", "unauthorized": "bold yellow"}
 PLAIN_STATUS_S = 10.0
 
 

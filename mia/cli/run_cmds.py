@@ -107,10 +107,17 @@ def cmd_run(args) -> int:
     sup = Supervisor(cfg, rules, live_flag=args.live, quiet=args.quiet)
     sup.check_mode()
     if cfg.voice.get("enabled"):
+        from mia.alerts.settings import alert_templates
         from mia.voice.config import load_voice_config
         from mia.voice.frontend import VoiceFrontEnd
 
-        sup.front_ends.append(VoiceFrontEnd(load_voice_config(cfg.path)))
+        sup.front_ends.append(VoiceFrontEnd(load_voice_config(cfg.path),
+                                            speak_alerts=alert_templates(cfg).spoken_kinds()))
+    from mia.alerts import telegram_front_end
+
+    telegram = telegram_front_end(cfg)
+    if telegram is not None:
+        sup.front_ends.append(telegram)
     view = LiveView()
     if args.quiet:
         rc = asyncio.run(sup.run())

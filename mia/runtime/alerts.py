@@ -1,8 +1,9 @@
 """The alert bus: one typed stream of what a trader wants to hear about, for every front end.
 
 An ``Alert`` has a ``kind`` (``KINDS``), the feed time ``t``, ``fields`` (the values a message
-template may use; every value is a plain str/number/bool) and ``text``, a default one-line
-message. ``alerts_of`` turns the session's records into alerts; the supervisor adds its own
+template may use; every value is a plain str/number/bool; ``FIELDS`` lists, per kind, every
+field an alert of that kind may carry and its type: alerts/alerts.yaml's templates are checked
+against it) and ``text``, a default one-line message. ``alerts_of`` turns the session's records into alerts; the supervisor adds its own
 (reloads, feed health, errors, daily summaries). ``AlertBus.publish`` hands each alert to every
 subscriber; a subscriber must not block (a front end queues the alert and returns), and one
 that raises is logged and skipped: an alert never stops the trading loop.
@@ -20,7 +21,34 @@ from mia.engine.records import Decision, FlattenRecord, GateChange, OrderRecord
 log = logging.getLogger(__name__)
 
 KINDS = ("signal", "order", "fill", "stop", "target", "veto", "gate", "reload_ok", "reload_failed",
-         "feed_stale", "feed_back", "feed_skew", "broker_down", "broker_up", "error", "daily_summary", "command")
+         "feed_stale", "feed_back", "feed_skew", "broker_down", "broker_up", "error", "daily_summary", "command",
+         "unauthorized")
+
+#: per kind, the fields its alerts may carry and their types (an alert may leave some out: the
+#: order and fill kinds have two shapes each); a test checks every alert a run makes against it
+FIELDS: dict[str, dict[str, type]] = {
+    "signal": {"time": str, "signals": str, "signal": str, "side": str, "action": str, "detail": str, "gate": str},
+    "order": {"time": str, "order": str, "side": str, "qty": int, "kind": str, "signal": str, "stop_ticks": float,
+              "target_ticks": float, "action": str, "why": str},
+    "fill": {"time": str, "order": str, "side": str, "qty": int, "price": float, "role": str, "why": str,
+             "detail": str, "position": int, "net_usd": float},
+    "stop": {"time": str, "order": str, "signal": str, "side": str, "qty": int, "entry_price": float,
+             "exit_price": float, "net_usd": float, "r_multiple": float},
+    "veto": {"time": str, "signal": str, "rule": str, "where": str, "by": str, "reason": str, "values": str},
+    "gate": {"time": str, "from": str, "to": str, "reason": str, "limit": str, "where": str},
+    "reload_ok": {"version": str, "why": str, "loosened": str},
+    "reload_failed": {"error": str, "first_error": str, "why": str, "version": str},
+    "feed_stale": {"time": str, "quiet_s": float, "bound_s": float},
+    "feed_back": {"time": str},
+    "feed_skew": {"skew_s": float, "bound_s": float},
+    "broker_down": {"broker": str, "reason": str},
+    "broker_up": {"broker": str},
+    "error": {"error": str},
+    "daily_summary": {"day": str, "trades": int, "wins": int, "losses": int, "net_usd": float},
+    "command": {"command": str, "origin": str, "result": str},
+    "unauthorized": {"chat": str, "user": str, "message": str},
+}
+FIELDS["target"] = FIELDS["stop"]
 
 
 @dataclass
@@ -89,13 +117,14 @@ def _decision(d: Decision, mode: str) -> list[Alert]:
                      {"time": d.time, "signals": names, "signal": chosen, "side": side, "action": d.action,
                       "detail": d.detail, "gate": d.gate}))
     for v in d.vetoes:
-        out.append(Alert("veto", d.t, f"ENTRY BLOCKED by {v['rule']} ({v['where']}): {v['reason']}",
-                         {"time": d.time, "signal": chosen, "rule": v["rule"], "where": v["where"],
+        by = f"{v['rule']} ({v['where']})" if v["where"] else v["rule"]
+        out.append(Alert("veto", d.t, f"ENTRY BLOCKED by {by}: {v['reason']}",
+                         {"time": d.time, "signal": chosen, "rule": v["rule"], "where": v["where"], "by": by,
                           "reason": v["reason"], "values": " ".join(f"{k}={x}" for k, x in v["values"].items())}))
     if d.limit and d.action == "blocked":
         out.append(Alert("veto", d.t, f"ENTRY BLOCKED by {d.limit}: {d.detail}",
-                         {"time": d.time, "signal": chosen, "rule": d.limit, "where": "", "reason": d.detail,
-                          "values": ""}))
+                         {"time": d.time, "signal": chosen, "rule": d.limit, "where": "", "by": d.limit,
+                          "reason": d.detail, "values": ""}))
     if d.intent is not None:
         i = d.intent
         sent = "" if mode != "observe" else " (observe mode: not sent)"

@@ -12,7 +12,8 @@ is refused (an exclusive lock on ``<journal>.lock``). Tables:
   whole item or nothing (the item is then taken again after a restart, its orders with the same
   ids);
 - ``commands`` (what, from where, result), ``reloads`` (version, ok or the error), ``alerts``;
-- ``outbox``: messages a front end (Telegram) still has to deliver, in order.
+- ``outbox``: messages a front end (Telegram) still has to deliver, in order (``sent`` is set once
+  delivered, or once given up, then with the ``error``).
 
 Writes are buffered and committed by ``commit()`` (the supervisor calls it after each item).
 A journal that cannot be opened, is not a journal, or is locked is a ``MiaError``, one line.
@@ -206,12 +207,42 @@ class Journal:
                                "WHERE channel = ? AND sent IS NULL ORDER BY id LIMIT ?", (channel, limit)).fetchall()
         return [dict(zip(("id", "target", "body", "silent", "attempts", "next_try"), r)) for r in rows]
 
+    def outbox_put(self, channel: str, rows: list[tuple[str, str, bool]]) -> None:
+        """Queue messages ((target, body, silent), in order) at once, in a transaction of their own:
+        for an alert-bus subscriber, which is called after the consumer's commit (the buffer of
+        ``outbox_add`` would wait for the next item)."""
+        if not rows or self.db is None:
+            return
+        now = time.time()
+        db = self.db
+        db.execute("BEGIN")
+        try:
+            db.executemany("INSERT INTO outbox (created, channel, target, body, silent) VALUES (?, ?, ?, ?, ?)",
+                           [(now, channel, target, body, int(silent)) for target, body, silent in rows])
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
     def outbox_sent(self, msg_id: int) -> None:
         self.db.execute("UPDATE outbox SET sent = ?, error = NULL WHERE id = ?", (time.time(), msg_id))
 
     def outbox_failed(self, msg_id: int, next_try: float, error: str) -> None:
         self.db.execute("UPDATE outbox SET attempts = attempts + 1, next_try = ?, error = ? WHERE id = ?",
                         (next_try, error, msg_id))
+
+    def outbox_gave_up(self, msg_id: int, error: str) -> None:
+        """A message that can never be delivered (the chat is gone, the bot was blocked): out of the
+        queue, with why (``sent`` set and ``error`` kept; a delivered message has no error)."""
+        self.db.execute("UPDATE outbox SET attempts = attempts + 1, sent = ?, error = ? WHERE id = ?",
+                        (time.time(), error, msg_id))
+
+    def outbox_counts(self, channel: str) -> dict:
+        """How many messages of ``channel`` are waiting, delivered, given up."""
+        row = self.db.execute("SELECT sum(sent IS NULL), sum(sent IS NOT NULL AND error IS NULL), "
+                              "sum(sent IS NOT NULL AND error IS NOT NULL) FROM outbox WHERE channel = ?",
+                              (channel,)).fetchone()
+        return {"pending": row[0] or 0, "sent": row[1] or 0, "gave_up": row[2] or 0}
 
     # -- reading --------------------------------------------------------------------------------
     def saved_state(self, run_id: int) -> tuple[object, dict] | None:

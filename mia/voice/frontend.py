@@ -5,8 +5,8 @@ true}`): it loads the phrases and the recognizer off the loop, listens to the mi
 thread of its own (no microphone: one line, and it still speaks the alerts), decides each
 utterance (``recognizer.decide``), keeps the spoken confirmation (``session.VoiceSession``), and
 sends each command through ``supervisor.execute`` with origin "voice" (flatten and resume with
-``confirmed`` once "confirm" was heard). Replies and the alert kinds in ``speak_alerts`` are
-spoken by the ``Speaker``'s worker thread (printed when there is no audio device): nothing here
+``confirmed`` once "confirm" was heard). Replies and the alert kinds in ``speak_alerts`` (those
+marked ``speak`` in alerts/alerts.yaml) are spoken by the ``Speaker``'s worker thread (printed when there is no audio device): nothing here
 ever blocks the trading loop. Every utterance is audited in the journal (text, confidence).
 
 ``ControlDispatch`` does the same from another process (`mia voice --wav/--mic` without
@@ -27,8 +27,9 @@ from mia.voice.session import ORIGIN, VoiceSession
 
 log = logging.getLogger(__name__)
 
-#: alert kinds spoken aloud by default: what a trader across the room must hear at once
-SPEAK_ALERTS = ("fill", "stop", "target", "gate", "feed_stale", "reload_failed", "error")
+#: alert kinds spoken aloud when no alerts file says (``speak:`` in alerts/alerts.yaml, which `mia run`
+#: reads): fills, stops and targets, risk-state changes (halts)
+SPEAK_ALERTS = ("fill", "stop", "target", "gate")
 #: how long a voice command may wait for the supervisor's answer
 ANSWER_S = 30.0
 

@@ -149,3 +149,16 @@ def test_alert_text_is_said_in_words():
         "Stop hit: long 1 (bn_long) out at 5158.00, net -120.00 dollars"
     assert spoken("FILLED buy 1 at 5158.75 (20251117-0001)") == "Filled buy 1 at 5158.75 (20251117-0001)"
     assert spoken("RISK ACTIVE -> REDUCE_ONLY: paused") == "Risk active to reduce only: paused"
+
+
+def test_the_kinds_marked_speak_in_alerts_yaml_are_spoken(tmp_path):
+    from mia.alerts.templates import load_templates
+
+    f = tmp_path / "alerts.yaml"
+    f.write_text("version: 1\nalerts:\n  fill: {level: on, speak: false}\n  error: {level: on, speak: true}\n")
+    kinds = load_templates(f).spoken_kinds()
+    assert "fill" not in kinds and "error" in kinds and {"stop", "target", "gate"} <= kinds
+    f.write_text("version: 1\nalerts:\n  fill: {level: on, speak: maybe}\n")
+    with pytest.raises(Exception) as exc:
+        load_templates(f)
+    assert f"{f}:3:" in str(exc.value) and "speak" in str(exc.value)

@@ -1,0 +1,1 @@
+"""Loopback fakes of the outside world for the tests and benchmarks (a Telegram Bot API server)."""
