@@ -57,6 +57,8 @@ def cmd_check(args) -> int:
     print(f"{', '.join(paths)}: ok: {len(rs.files)} file{'s' * (len(rs.files) != 1)}, instrument {rs.instrument}, "
           f"{len(rs.params)} params, {len(rs.features)} derived features, {len(rs.signals)} signals, "
           f"{len(rs.hard_rules)} hard rules, {len(rs.sizing.scale)} sizing rules")
+    for f in rs.skipped_files:
+        print(f"note: skipped hidden file {f}")
     return 0
 
 
