@@ -257,3 +257,16 @@ def test_hostile_values_anywhere_give_positioned_errors(tmp_path, places, values
         assert "2025" not in f.expr.text, text
     for h in rs.hard_rules:
         assert all(p.expr is not None or ("{" not in p.text and "}" not in p.text) for p in h.reason), text
+
+
+def test_an_integer_too_long_for_a_float_is_an_error(tmp_path):
+    """Found by the fuzz below: `p: 999...9` (400 digits) raised OverflowError."""
+    big = "9" * 400
+    (tmp_path / "r.yaml").write_text(f"version: 1\nparams:\n  p: {big}\nrisk:\n  stale_bar_seconds: {big}\n"
+                                     f"hard_rules:\n  - {{name: h, when: 'close > 1', size_factor: {big}}}\n")
+    got = errors_of([tmp_path])
+    messages = [m for _, _, m in got]
+    assert [(line, col) for line, col, _ in got][:2] == [(3, 6), (5, 22)]
+    assert messages[0] == "expected a finite number, got a number too large"
+    assert messages[1] == "risk.stale_bar_seconds must be a finite number"
+    assert any("size_factor must be at most 1" in m for m in messages[2:])
