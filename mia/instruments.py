@@ -25,10 +25,33 @@ class Instrument:
     tick_size: float
     tick_value: float
     description: str = ""
+    #: the Sierra Chart symbol of its contracts, e.g. ``ES{month}{yy}_FUT_CME`` ("" : not said)
+    sierra_symbol: str = ""
 
     @property
     def point_value(self) -> float:
         return self.tick_value / self.tick_size
+
+
+#: the placeholders of ``sierra_symbol`` and what they stand for
+_SYMBOL_PARTS = {"month": "[FGHJKMNQUVXZ]", "yy": "[0-9]{2}", "y": "[0-9]", "yyyy": "[0-9]{4}"}
+
+
+def symbol_pattern(sierra_symbol: str) -> re.Pattern | None:
+    """The symbols ``sierra_symbol`` (``ES{month}{yy}_FUT_CME``) stands for, as a regular
+    expression; None when it says nothing (empty) or holds a placeholder other than
+    {month}, {yy}, {y}, {yyyy}."""
+    if not sierra_symbol:
+        return None
+    out, last = [], 0
+    for m in re.finditer(r"\{(\w*)\}", sierra_symbol):
+        part = _SYMBOL_PARTS.get(m.group(1))
+        if part is None:
+            return None
+        out.append(re.escape(sierra_symbol[last:m.start()]) + part)
+        last = m.end()
+    out.append(re.escape(sierra_symbol[last:]))
+    return re.compile("".join(out) + r"\Z")
 
 
 @dataclass(frozen=True)
@@ -62,7 +85,7 @@ def _instruments(path: Path) -> dict[str, Instrument]:
     for sym, spec in (data if isinstance(data, dict) else {}).items():
         if isinstance(spec, dict) and "tick_size" in spec:
             out[sym] = Instrument(sym, float(spec["tick_size"]), float(spec["tick_value"]),
-                                  str(spec.get("description", "")))
+                                  str(spec.get("description", "")), str(spec.get("sierra_symbol") or ""))
     return out
 
 

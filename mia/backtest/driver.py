@@ -2,12 +2,16 @@
 past days as columnar blocks or events. Nothing here decides: the session does, as live.
 
 ``Backtest`` wires one session for tests and callers that feed it themselves; ``backtest_days``
-runs Sierra Chart day folders (default: the bundled simulated session) through one.
+runs Sierra Chart day folders (default: the bundled simulated session) through one, after
+``SymbolGuard`` has seen each block: trades and quotes of another instrument than the rules'
+(NQ rules over ES data would trade NQ tick values on ES prices) end the backtest with an error.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+
+import numpy as np
 
 from mia.backtest.recorder import BacktestResult, Recorder
 from mia.broker.paper import PaperBroker
@@ -75,6 +79,49 @@ def _day(text: str | None, flag: str) -> date | None:
         raise MiaError(f"{flag} {text!r}: error: expected a date like 2025-11-20") from None
 
 
+class SymbolGuard:
+    """The symbol of every trade and quote must be one of the rules' instrument: its
+    ``sierra_symbol`` of config/instruments.yaml (``NQ{month}{yy}_FUT_CME`` matches NQZ25_FUT_CME).
+    An instrument without one, and a line without a symbol, are not judged. A refusal is an
+    error, not a warning: every P&L of such a run would be wrong by the ratio of tick values,
+    and look right."""
+
+    def __init__(self, ruleset):
+        from mia.instruments import symbol_pattern
+
+        self.rs = ruleset
+        self.pattern = symbol_pattern(ruleset.sierra_symbol)
+        self.good: set[str] = set()
+
+    def block(self, block) -> None:
+        from mia.market.columnar.codes import QUOTE, SYM, TRADE
+
+        if self.pattern is None:
+            return
+        rows = np.flatnonzero((block.code == TRADE) | (block.code == QUOTE))
+        if len(rows):
+            ids, first = np.unique(block.x[rows, SYM], return_index=True)
+            for k, i in zip(ids, first):
+                self.symbol(block.syms[int(k)], float(block.t[rows[i]]))
+        for ev in block.others:
+            if ev.type in ("trade", "quote"):
+                self.symbol(ev.sym, ev.t)
+
+    def symbol(self, sym: str, t: float) -> None:
+        if not sym or sym in self.good:
+            return
+        if self.pattern.match(sym):
+            self.good.add(sym)
+            return
+        from mia.calendar import iso
+        from mia.resources import instruments_path
+
+        table = instruments_path(near=self.rs.files[0]) if self.rs.files else instruments_path()
+        raise MiaError(f"--data: error: the data trades {sym} (from {iso(t)}), but the rules are for "
+                       f"{self.rs.instrument}, whose contracts are {self.rs.sierra_symbol} ({table}): "
+                       f"use data or rules of one instrument (or correct sierra_symbol there)")
+
+
 def backtest_days(compiled: CompiledRules, paths: list[str] | None, date_from: str | None = None,
                   date_to: str | None = None, progress: bool = False, cache: DayCache | None = None,
                   zones: dict | None = None, sinks: Iterable[Sink] = (), record: bool = True,
@@ -93,10 +140,13 @@ def backtest_days(compiled: CompiledRules, paths: list[str] | None, date_from: s
 
     bad = BadLines()
     rs = compiled.ruleset
-    bt = Backtest(compiled, FeatureEngine(rs.instrument, FeatureConfig.for_rules(rs)), sinks=sinks, record=record,
-                  **broker_kw)
+    # the tick size the rules were checked with (their instrument table, which may be the user's)
+    engine = FeatureEngine(rs.instrument, FeatureConfig.for_rules(rs), tick_size=rs.tick_size)
+    bt = Backtest(compiled, engine, sinks=sinks, record=record, **broker_kw)
+    guard = SymbolGuard(rs)
     for block in blocks(data_paths(paths), date_from=_day(date_from, "--from"), date_to=_day(date_to, "--to"),
                         zones=zones, bad=bad, progress=progress, cache=cache, wanted_types=HANDLED_TYPES):
+        guard.block(block)
         bt.session.on_block(block)
     result = bt.finish()
     bt.bad_lines = bad.by_reason()

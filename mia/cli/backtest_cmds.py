@@ -11,12 +11,17 @@ from mia.cli.data_options import add_cache_option, add_zone_option, cache_from, 
 from mia.errors import MiaError
 
 
-def _non_negative(flag: str, value: float, unit: str) -> float:
-    """``value`` of ``flag`` when it is a finite number >= 0, else the error the trader sees."""
-    if not math.isfinite(value):
-        raise MiaError(f"{flag} {value:g}: error: must be a finite number >= 0 {unit}")
-    if value < 0:
-        raise MiaError(f"{flag} {value:g}: error: must be >= 0 {unit}")
+#: the largest --slippage (ticks) and --commission (USD per contract per side): the bounds of
+#: config/mia.yaml's broker (far past any real market; 1e308 ticks made prices negative and
+#: summary.json hold -Infinity)
+MAX_SLIPPAGE_TICKS = 1000.0
+MAX_COMMISSION_USD = 1000.0
+
+
+def _bounded(flag: str, value: float, most: float, unit: str) -> float:
+    """``value`` of ``flag`` when it is a number from 0 to ``most``, else the error the trader sees."""
+    if not math.isfinite(value) or value < 0 or value > most:
+        raise MiaError(f"{flag} {value:g}: error: must be a number from 0 to {most:g} {unit}")
     return value
 
 
@@ -49,8 +54,8 @@ def cmd_backtest(args) -> int:
     from mia.dsl import compile_rules, load_rules
 
     # mistakes in the arguments are said before anything runs
-    slippage = _non_negative("--slippage", args.slippage, "ticks")
-    commission = _non_negative("--commission", args.commission, "USD per contract")
+    slippage = _bounded("--slippage", args.slippage, MAX_SLIPPAGE_TICKS, "ticks")
+    commission = _bounded("--commission", args.commission, MAX_COMMISSION_USD, "USD per contract")
     zones, cache = zones_from(args), cache_from(args)
     out = Path(args.out)
     compiled = compile_rules(load_rules(args.rules or default_rules_paths()))

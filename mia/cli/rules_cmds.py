@@ -57,6 +57,8 @@ def cmd_check(args) -> int:
     print(f"{', '.join(paths)}: ok: {len(rs.files)} file{'s' * (len(rs.files) != 1)}, instrument {rs.instrument}, "
           f"{len(rs.params)} params, {len(rs.features)} derived features, {len(rs.signals)} signals, "
           f"{len(rs.hard_rules)} hard rules, {len(rs.sizing.scale)} sizing rules")
+    for f in rs.skipped_files:
+        print(f"note: skipped hidden file {f}")
     return 0
 
 
@@ -105,17 +107,19 @@ def cmd_schema(args) -> int:
 
 
 def cmd_signals(args) -> int:
-    from mia.backtest.signals import signals, write_csv
+    from mia.backtest.signals import check_csv_target, signals, write_csv
     from mia.dsl import load_rules
     from mia.dsl.firings import format_value
 
+    if args.csv is not None:
+        check_csv_target(args.csv)          # said before anything runs
     rs = load_rules(args.rules or default_rules_paths())
     rep = signals(rs, args.data or [], cache_from(args), zones_from(args))
 
     def values_text(f) -> str:
         return " ".join(f"{k}={format_value(v)}" for k, v in f.values)
 
-    if args.csv:
+    if args.csv is not None:
         write_csv(args.csv, rep)
     if not args.quiet:
         from rich.console import Console

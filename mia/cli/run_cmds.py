@@ -102,7 +102,12 @@ def cmd_run(args) -> int:
             raise MiaError(f"--speed {args.speed:g}: error: must be a number >= 0 (1 = market pace, 0 = as fast "
                            "as possible)")
         feed = replace(feed, speed=args.speed)
+    if args.out is not None and not args.out:
+        raise MiaError("--out '': error: needs a folder name, e.g. --out runs/latest")
     cfg = replace(cfg, feed=feed, out=args.out or cfg.out, rules=args.rules or cfg.rules)
+    from mia.runtime.runfolder import prepare_out
+
+    prepare_out(Path(cfg.out))          # a run folder that cannot be written is said now, not at the end
     rules = [cfg.rules] if cfg.rules else default_rules_paths()
     sup = Supervisor(cfg, rules, live_flag=args.live, quiet=args.quiet)
     sup.check_mode()

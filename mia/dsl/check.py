@@ -10,7 +10,6 @@ one ``RuleError`` holding them all.
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from mia.dsl.load import Document, Source, load_document, rule_files
 from mia.dsl.order import feature_order
 from mia.dsl.ruleset import DerivedFeature, Expr, HardRule, Param, ReasonPart, RuleSet, ScaleRule, Signal
 from mia.dsl.schema import validate_document
-from mia.dsl.settings import quantity, read_settings
+from mia.dsl.settings import finite, quantity, read_settings
 from mia.dsl.typecheck import TypeChecker
 from mia.errors import MiaError
 from mia.instruments import load_instruments
@@ -27,18 +26,36 @@ from mia.resources import instruments_path
 
 
 def load_rules(paths: list[str | Path] | str | Path) -> RuleSet:
-    """Load, validate and check rule files; raises ``RuleError`` listing every problem."""
+    """Load, validate and check rule files; raises ``RuleError`` listing every problem.
+
+    Every error of every file is reported at once: a value the schema refuses is reported and
+    left out (``prune``), and the rest of the file is checked as if it were not there (names it
+    defined are known, so that their uses are not reported again). Only a file that cannot be
+    read at all stops the check after the files are read: without it, every name it defines
+    would be reported as unknown elsewhere.
+    """
     if isinstance(paths, (str, Path)):
         paths = [paths]
     rep = Reporter()
-    files = rule_files(list(paths), rep)
+    skipped: list[str] = []
+    files = rule_files(list(paths), rep, skipped)
+    rep.notes.extend(f"skipped hidden file {f}" for f in skipped)
     docs = [d for d in (load_document(f, rep) for f in files) if d is not None]
+    unread = len(docs) < len(files)
+    broken: set[str] = set()
     for doc in docs:
-        if validate_document(doc, rep):
-            _known_instrument(doc, rep)
-    rep.raise_if_any()
+        bad: list[tuple] = []
+        validate_document(doc, rep, bad=bad)
+        if bad:
+            broken |= prune(doc, bad)
+    docs = [d for d in docs if isinstance(d.data, dict)]
+    if not docs:
+        rep.raise_if_any()
+    instrument = _instrument(docs, rep)     # said even when a file could not be read
+    if unread:
+        rep.raise_if_any()
     try:
-        ruleset = _check(docs, rep)
+        ruleset = _check(docs, rep, instrument, broken)
     except RecursionError:
         rep.error(Pos(docs[0].path if docs else "rules", 1, 1), "an expression is nested too deeply")
         ruleset = None
@@ -47,12 +64,49 @@ def load_rules(paths: list[str | Path] | str | Path) -> RuleSet:
     for doc in docs:
         digest.update(doc.path.encode() + b"\0" + doc.text.encode() + b"\0")
     ruleset.source_hash = digest.hexdigest()
+    ruleset.skipped_files = skipped
     return ruleset
 
 
-def _check(docs: list[Document], rep: Reporter) -> RuleSet:
-    instrument, spec = _instrument(docs, rep)
+#: sections whose entries are lists of rules (an entry with an error is left out whole)
+_LISTS = ("signals", "hard_rules")
+#: sections whose entries are names (an entry with an error is left out, its name kept as broken)
+_NAMED = ("params", "features")
+
+
+def prune(doc: Document, bad: list[tuple]) -> set[str]:
+    """Leave out of ``doc.data`` the values at the paths ``bad`` (each already reported): a rule
+    of a list whole (its place kept as None), a setting, a param or a feature. Returns the names
+    of the params and features left out (their uses are not errors of their own)."""
+    broken: set[str] = set()
+    data = doc.data
+    if not isinstance(data, dict):
+        return broken
+    for path in bad:
+        if not path:
+            continue
+        section = path[0]
+        if len(path) == 1 or not isinstance(data.get(section), (dict, list)):
+            data.pop(section, None)
+            continue
+        body = data[section]
+        if section in _LISTS or (section == "sizing" and path[1] == "scale" and len(path) >= 3):
+            items = body if section in _LISTS else body.get("scale")
+            i = path[1] if section in _LISTS else path[2]
+            if isinstance(items, list) and isinstance(i, int) and 0 <= i < len(items):
+                items[i] = None
+            continue
+        if isinstance(body, dict):
+            if section in _NAMED and isinstance(path[1], str):
+                broken.add(path[1])
+            body.pop(path[1], None)
+    return broken
+
+
+def _check(docs: list[Document], rep: Reporter, instrument: tuple, broken: set[str] = frozenset()) -> RuleSet:
+    instrument, spec = instrument
     ck = TypeChecker(rep)
+    ck.broken |= broken
     _params(docs, ck, rep)                  # params first: every expression may read them
     derived = _derived_features(docs, ck, rep)
     signals: list[Signal] = []
@@ -60,58 +114,57 @@ def _check(docs: list[Document], rep: Reporter) -> RuleSet:
     scale: list[ScaleRule] = []
     for doc in docs:                        # file by file: a name clash cites the first one
         for i, item in enumerate(doc.data.get("signals") or []):
-            signals.extend(_signal(ck, doc, ("signals", i), item))
+            if item is not None:
+                signals.extend(_signal(ck, doc, ("signals", i), item))
         for i, item in enumerate(doc.data.get("hard_rules") or []):
-            hard_rules.extend(_hard_rule(ck, doc, ("hard_rules", i), item, rep))
+            if item is not None:
+                hard_rules.extend(_hard_rule(ck, doc, ("hard_rules", i), item, rep))
         for i, item in enumerate((doc.data.get("sizing") or {}).get("scale") or []):
-            scale.extend(_scale_rule(ck, doc, ("sizing", "scale", i), item, len(scale)))
+            if item is not None:
+                scale.extend(_scale_rule(ck, doc, ("sizing", "scale", i), item, len(scale)))
     risk, exits, sizing, setting_pos = read_settings(docs, spec.tick_size, rep)
     sizing.scale = scale
     return RuleSet(instrument=instrument, tick_size=spec.tick_size, tick_value=spec.tick_value,
                    params=ck.params, features=derived, signals=signals, hard_rules=hard_rules,
                    risk=risk, exits=exits, sizing=sizing, files=[d.path for d in docs],
-                   setting_pos=setting_pos)
-
-
-def _known_instrument(doc: Document, rep: Reporter) -> None:
-    """A file's `instrument:` must be in the instrument table (said with the schema's errors)."""
-    name = doc.data.get("instrument") if isinstance(doc.data, dict) else None
-    if name is None:
-        return
-    path = instruments_path(near=doc.path)
-    try:
-        table = load_instruments(path)
-    except MiaError as exc:
-        rep.error(doc.value_pos(("instrument",)), f"instrument {name}: {exc}")
-        return
-    if name not in table:
-        rep.error(doc.value_pos(("instrument",)),
-                  f"instrument {name} is not in {path} (known: {', '.join(sorted(table)) or 'none'})")
+                   setting_pos=setting_pos, sierra_symbol=spec.sierra_symbol)
 
 
 def _instrument(docs: list[Document], rep: Reporter):
-    """The one instrument the files name (ES when none does) and its spec."""
-    instrument, instrument_pos = None, None
+    """The one instrument the files name (ES when none does) and its spec. Each file's
+    `instrument:` must be in the instrument table beside it, and name the same instrument as
+    the files before it."""
+    chosen, chosen_pos, spec = None, None, None
     for doc in docs:
-        data = doc.data
-        if "instrument" in data:
-            if instrument is not None and data["instrument"] != instrument:
-                rep.error(doc.value_pos(("instrument",)),
-                          f"instrument {data['instrument']} conflicts with {instrument} set at {instrument_pos}")
-            elif instrument is None:
-                instrument, instrument_pos = data["instrument"], doc.value_pos(("instrument",))
-    instrument = instrument or "ES"
-    path = instruments_path(near=docs[0].path)
+        if "instrument" not in doc.data:
+            continue
+        name, pos = doc.data["instrument"], doc.value_pos(("instrument",))
+        table = _table(doc.path, pos, name, rep)
+        if name not in table:
+            rep.error(pos, f"instrument {name} is not in {instruments_path(near=doc.path)} "
+                           f"(known: {', '.join(sorted(table)) or 'none'})")
+        elif chosen is not None and name != chosen:
+            rep.error(pos, f"instrument {name} conflicts with {chosen} set at {chosen_pos}")
+        elif chosen is None:
+            chosen, chosen_pos, spec = name, pos, table[name]
+    if chosen is not None:
+        return chosen, spec
+    pos = Pos(docs[0].path, 1, 1)
+    table = _table(docs[0].path, pos, "ES", rep)
+    if "ES" not in table:
+        rep.error(pos, f"instrument ES is not in {instruments_path(near=docs[0].path)} "
+                       f"(known: {', '.join(sorted(table)) or 'none'})")
+        raise RuleError(rep.diagnostics, rep.notes)
+    return "ES", table["ES"]
+
+
+def _table(near: str, pos: Pos, name: str, rep: Reporter) -> dict:
+    """The instrument table beside the rule file ``near``; its problems end the check."""
     try:
-        table = load_instruments(path)
+        return load_instruments(instruments_path(near=near))
     except MiaError as exc:
-        rep.error(instrument_pos or Pos(docs[0].path, 1, 1), f"instrument {instrument}: {exc}")
-        raise RuleError(rep.diagnostics) from None
-    if instrument not in table:
-        rep.error(instrument_pos or Pos(docs[0].path, 1, 1),
-                  f"instrument {instrument} is not in {path} (known: {', '.join(sorted(table)) or 'none'})")
-        raise RuleError(rep.diagnostics) from None
-    return instrument, table[instrument]
+        rep.error(pos, f"instrument {name}: {exc}")
+        raise RuleError(rep.diagnostics, rep.notes) from None
 
 
 def _params(docs: list[Document], ck: TypeChecker, rep: Reporter) -> None:
@@ -125,6 +178,8 @@ def _params(docs: list[Document], ck: TypeChecker, rep: Reporter) -> None:
             q = quantity(value, doc.value_pos(path), rep, src)
             if q is not None:
                 ck.params[name] = Param(name, q[0], q[1], pos, is_time=q[2])
+            else:
+                ck.broken.add(name)         # reported: its uses are not errors of their own
 
 
 def _derived_features(docs: list[Document], ck: TypeChecker, rep: Reporter) -> list[DerivedFeature]:
@@ -136,9 +191,11 @@ def _derived_features(docs: list[Document], ck: TypeChecker, rep: Reporter) -> l
             if not ck.declare(name, "feature", pos):
                 continue
             src = Source(doc, path, _expr_text(text))
-            tree = ck.parse(src)
+            tree = _parse(ck, doc, src)
             if tree is not None:
                 ck.features[name] = (tree, src, pos)
+            else:
+                ck.broken.add(name)         # reported: its uses are not errors of their own
     derived = []
     for name in feature_order(ck.features, rep):
         tree, src, pos = ck.features[name]
@@ -164,7 +221,7 @@ def _hard_rule(ck: TypeChecker, doc: Document, base: tuple, item: dict, rep: Rep
     pos = doc.value_pos(base)
     ck.declare(item["name"], "hard rule", doc.value_pos(base + ("name",)))
     has_block, has_factor = "block" in item, "size_factor" in item
-    bad_factor = has_factor and not math.isfinite(item["size_factor"])
+    bad_factor = has_factor and not finite(item["size_factor"])
     if bad_factor:
         rep.error(doc.value_pos(base + ("size_factor",)), "size_factor must be a number from 0 to 1")
     if has_block == has_factor:
@@ -194,12 +251,22 @@ def _expr_text(value: object) -> str:
     return str(value)
 
 
+def _parse(ck: TypeChecker, doc: Document, src: Source):
+    """The tree of the expression ``src``, or None after reporting; a value YAML reads as a date
+    is not an expression (it would read as 2025 - 11 - 20)."""
+    if src.path in doc.dates:
+        ck.rep.error(doc.value_pos(src.path), f"{src.text} is a date, and rules have no dates: write an "
+                                              "expression (in quotes if you mean the subtraction)")
+        return None
+    return ck.parse(src)
+
+
 def _condition(ck: TypeChecker, doc: Document, path: tuple, key: str) -> Expr | None:
     value = doc.data
     for p in path:
         value = value[p]
     src = Source(doc, path, _expr_text(value))
-    tree = ck.parse(src)
+    tree = _parse(ck, doc, src)
     if tree is None:
         return None
     t = ck.infer(tree, src)
@@ -215,6 +282,7 @@ _BRACES = re.compile(r"\{([^{}]*)\}")
 
 
 def _reason(ck: TypeChecker, doc: Document, path: tuple) -> list[ReasonPart] | None:
+    """A reason template: text with ``{expression}`` parts; a brace without its pair is an error."""
     template = doc.data
     for p in path:
         template = template[p]
@@ -222,9 +290,22 @@ def _reason(ck: TypeChecker, doc: Document, path: tuple) -> list[ReasonPart] | N
     parts: list[ReasonPart] = []
     ok = True
     last = 0
+
+    def text(i: int, j: int) -> None:
+        nonlocal ok
+        piece = template[i:j]
+        for k, ch in enumerate(piece):
+            if ch in "{}":
+                what = "'{' without its closing '}'" if ch == "{" else "'}' without an opening '{'"
+                ck.err(Source(doc, path, template), i + k, f"{what} in the reason (a {{...}} part is "
+                                                           "an expression to fill in)")
+                ok = False
+                return
+        if piece:
+            parts.append(ReasonPart(text=piece))
+
     for m in _BRACES.finditer(template):
-        if m.start() > last:
-            parts.append(ReasonPart(text=template[last:m.start()]))
+        text(last, m.start())
         src = Source(doc, path, m.group(1), base=m.start(1))
         tree = ck.parse(src)
         t = ck.infer(tree, src) if tree is not None else None
@@ -236,6 +317,5 @@ def _reason(ck: TypeChecker, doc: Document, path: tuple) -> list[ReasonPart] | N
         else:
             parts.append(ReasonPart(expr=Expr(src.text, src.pos(0), tree)))
         last = m.end()
-    if last < len(template):
-        parts.append(ReasonPart(text=template[last:]))
+    text(last, len(template))
     return parts if ok else None

@@ -50,15 +50,16 @@ class Diagnostic:
 class RuleError(MiaError):
     """One or more errors in rule files, all reported together."""
 
-    def __init__(self, diagnostics: list[Diagnostic]):
+    def __init__(self, diagnostics: list[Diagnostic], notes: list[str] = ()):
         self.diagnostics = sorted(
             diagnostics, key=lambda d: (d.pos.path, d.pos.line, d.pos.col, d.message)
         )
+        self.notes = list(notes)
         super().__init__(self.format())
 
     def format(self) -> str:
         n = len(self.diagnostics)
-        body = "\n".join(d.format() for d in self.diagnostics)
+        body = "\n".join([d.format() for d in self.diagnostics] + [f"note: {t}" for t in self.notes])
         return body + f"\n{n} error{'s' if n != 1 else ''}"
 
 
@@ -68,6 +69,8 @@ class Reporter:
     def __init__(self, sources: dict[str, str] | None = None):
         self.sources = sources if sources is not None else {}
         self.diagnostics: list[Diagnostic] = []
+        #: things worth saying that are not errors (hidden files skipped), printed with them
+        self.notes: list[str] = []
 
     def error(self, pos: Pos, message: str) -> None:
         self.diagnostics.append(Diagnostic(pos, message, self._line(pos)))
@@ -83,4 +86,4 @@ class Reporter:
 
     def raise_if_any(self) -> None:
         if self.diagnostics:
-            raise RuleError(self.diagnostics)
+            raise RuleError(self.diagnostics, self.notes)

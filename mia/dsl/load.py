@@ -1,18 +1,25 @@
 """Read rule files: YAML text -> plain data plus the position of every key and value.
 
-``rule_files`` gathers the files named on the command line (a folder means its *.yaml);
-``load_document`` reads one; ``Source`` is an expression string inside a document, mapping its
-character offsets back to the file.
+``rule_files`` gathers the files named on the command line (a folder means its *.yaml, hidden
+ones left out and listed); ``load_document`` reads one (a regular file only: a FIFO or a device
+named x.yaml would hang the read); ``Source`` is an expression string inside a document, mapping
+its character offsets back to the file.
 
 PyYAML's composer gives nodes with marks; we build plain Python data from them ourselves, so
 that (a) every key and value keeps its file position (errors point into the file), (b) a key
 written twice is an error instead of silently taking the last, and (c) `9:30` stays a string
 (YAML 1.1 would read it as the base-60 integer 570). ``Document.source_map`` maps each character
-of an expression string back to its line and column, whatever the scalar style.
+of an expression string back to its line and column, whatever the scalar style. YAML aliases
+(``*name``) are refused where they are written: rule files have no use for them, and a few
+hundred bytes of nested aliases expand to gigabytes (the "billion laughs"). A YAML date
+(``2025-11-20``) is kept as its text and its path noted in ``Document.dates``, so that an
+expression written as a bare date is an error, not ``2025 - 11 - 20``.
 """
 from __future__ import annotations
 
 import bisect
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +40,8 @@ class Document:
     #: json path -> value node; json path -> key node (for mapping entries)
     nodes: dict = field(default_factory=dict)
     keys: dict = field(default_factory=dict)
+    #: json paths of the values YAML reads as dates (kept as their text)
+    dates: set = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._line_starts = line_starts(self.text)
@@ -97,21 +106,45 @@ class Source:
         return self._map[min(max(self.base + offset, 0), len(self._map) - 1)]
 
 
-def rule_files(paths: list[str | Path], rep: Reporter) -> list[Path]:
-    """The rule files named by ``paths``: files as given, folders as their *.yaml / *.yml."""
+def rule_files(paths: list[str | Path], rep: Reporter, skipped: list[str] | None = None) -> list[Path]:
+    """The rule files named by ``paths``: files as given, folders as their *.yaml / *.yml.
+
+    A folder's hidden files (a name starting with '.': an editor's lock link ``.#risk.yaml``,
+    macOS's ``._risk.yaml``) are not rule files: they are left out and appended to ``skipped``.
+    """
     files: list[Path] = []
     for p in paths:
         p = Path(p)
         if p.is_dir():
             found = sorted(list(p.glob("*.yaml")) + list(p.glob("*.yml")))
+            hidden = [f for f in found if f.name.startswith(".")]
+            found = [f for f in found if not f.name.startswith(".")]
+            if skipped is not None:
+                skipped.extend(str(f) for f in hidden)
             if not found:
-                rep.error(Pos(str(p), 1, 1), "no rule files (*.yaml) in this folder")
+                rep.error(Pos(str(p), 1, 1), "no rule files (*.yaml) in this folder"
+                          + (f" (hidden files skipped: {', '.join(f.name for f in hidden)})" if hidden else ""))
             files.extend(found)
-        elif p.exists():
+        elif p.exists() or p.is_symlink():
             files.append(p)
         else:
             rep.error(Pos(str(p), 1, 1), "no such file or folder")
     return files
+
+
+class _AliasError(yaml.composer.ComposerError):
+    """An alias in a rule file (refused: see the module's docstring)."""
+
+
+class _RuleLoader(yaml.SafeLoader):
+    """The safe loader, refusing aliases before they are expanded."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _AliasError(None, None, f"YAML aliases (*{event.anchor}) are not allowed in rule files: "
+                                          "write the value out", event.start_mark)
+        return super().compose_node(parent, index)
 
 
 _CONSTRUCTOR = yaml.SafeLoader("")
@@ -121,7 +154,7 @@ def _scalar(node: yaml.ScalarNode) -> object:
     if node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") and ":" in node.value:
         return node.value  # sexagesimal in YAML 1.1; for us a time like 9:30
     if node.tag == "tag:yaml.org,2002:timestamp":
-        return node.value
+        return node.value    # a date is kept as written (``_build`` notes where)
     construct = _CONSTRUCTOR.yaml_constructors.get(node.tag)
     if construct is None:
         raise yaml.constructor.ConstructorError(None, None, f"unsupported tag {node.tag}", node.start_mark)
@@ -153,6 +186,8 @@ def _build(node: yaml.Node, path: JsonPath, doc: Document, rep: Reporter) -> obj
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, path + (i,), doc, rep) for i, item in enumerate(node.value)]
+    if node.tag == "tag:yaml.org,2002:timestamp":
+        doc.dates.add(path)
     try:
         return _scalar(node)
     except yaml.YAMLError as exc:
@@ -160,16 +195,52 @@ def _build(node: yaml.Node, path: JsonPath, doc: Document, rep: Reporter) -> obj
         return None
 
 
+#: what a path that is not a regular file is, for the error
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+class _NotRegular(OSError):
+    """The path is not a regular file; the message says what it is."""
+
+
+def _read_regular(path: Path) -> bytes:
+    """The bytes of ``path`` if it is a regular file (after symlinks); ``IsADirectoryError`` or
+    ``_NotRegular`` otherwise. The file is opened without blocking and checked on its open
+    descriptor, so a FIFO never hangs the read and nothing can be swapped in between."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            what = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+            raise _NotRegular(what)
+        if hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=True) as fh:
+            fd = -1
+            return fh.read()
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
 def read_text(path: Path, rep: Reporter) -> str | None:
     """The file's text, or None after reporting why it cannot be read as a rule file."""
     name = str(path)
     try:
-        raw = path.read_bytes()
+        raw = _read_regular(path)
     except FileNotFoundError:
-        rep.error(Pos(name, 1, 1), "no such file")
+        rep.error(Pos(name, 1, 1), "no such file" + (" (a link to nothing)" if Path(path).is_symlink() else ""))
         return None
     except IsADirectoryError:
         rep.error(Pos(name, 1, 1), "is a directory, expected a .yaml file")
+        return None
+    except _NotRegular as exc:
+        what = str(exc)
+        if what == "a folder":
+            rep.error(Pos(name, 1, 1), "is a directory, expected a .yaml file")
+        else:
+            rep.error(Pos(name, 1, 1), f"is {what}, not a regular file: a rule file must be a plain file")
         return None
     except OSError as exc:
         rep.error(Pos(name, 1, 1), f"cannot read: {exc.strerror or exc}")
@@ -195,7 +266,11 @@ def load_document(path: Path, rep: Reporter) -> Document | None:
         return None
     name = str(path)
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        nodes = list(yaml.compose_all(text, Loader=_RuleLoader))
+    except _AliasError as exc:
+        mark = exc.problem_mark
+        rep.error(Pos(name, mark.line + 1, mark.column + 1), exc.problem)
+        return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -16,24 +16,37 @@ def feature_order(features: dict[str, tuple[ast.Node, object, Pos]], rep: Report
     order: list[str] = []
     state: dict[str, int] = {}   # 1 visiting, 2 done
     in_cycle: set[str] = set()
-
-    def visit(name: str, stack: list[str]) -> None:
-        if state.get(name) == 2:
-            return
-        if state.get(name) == 1:
-            cycle = stack[stack.index(name):] + [name]
-            if not in_cycle.intersection(cycle):
-                _, _, pos = features[name]
-                rep.error(pos, "derived features form a cycle: " + " -> ".join(cycle))
-            in_cycle.update(cycle)
-            return
-        state[name] = 1
-        for d in deps[name]:
-            visit(d, stack + [name])
-        state[name] = 2
-        if name not in in_cycle:
-            order.append(name)
-
-    for name in features:
-        visit(name, [])
+    # a depth-first walk with its own stack (a chain of thousands of features is no recursion):
+    # ``path`` is the chain being visited, ``at`` each of its names' place in it
+    path: list[str] = []
+    at: dict[str, int] = {}
+    for root in features:
+        if state.get(root):
+            continue
+        state[root], at[root] = 1, 0
+        path.append(root)
+        frames = [(root, iter(deps[root]))]
+        while frames:
+            name, pending = frames[-1]
+            for d in pending:
+                seen = state.get(d)
+                if seen == 2:
+                    continue
+                if seen == 1:
+                    cycle = path[at[d]:] + [d]
+                    if not in_cycle.intersection(cycle):
+                        rep.error(features[d][2], "derived features form a cycle: " + " -> ".join(cycle))
+                    in_cycle.update(cycle)
+                    continue
+                state[d], at[d] = 1, len(path)
+                path.append(d)
+                frames.append((d, iter(deps[d])))
+                break
+            else:
+                frames.pop()
+                path.pop()
+                del at[name]
+                state[name] = 2
+                if name not in in_cycle:
+                    order.append(name)
     return [n for n in order if n not in in_cycle]

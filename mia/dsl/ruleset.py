@@ -5,6 +5,7 @@ decision trace can cite ``path:line`` and show what the rule said.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from mia.dsl import ast
@@ -115,6 +116,13 @@ class Sizing:
     scale: list[ScaleRule] = field(default_factory=list)
 
 
+def trace_path(path: str) -> str:
+    """A rule file as traces name it: its folder's name and its own (``rules/risk.yaml``)."""
+    full = os.path.abspath(path)
+    folder = os.path.basename(os.path.dirname(full))
+    return f"{folder}/{os.path.basename(full)}" if folder else os.path.basename(full)
+
+
 @dataclass
 class RuleSet:
     instrument: str
@@ -132,6 +140,16 @@ class RuleSet:
     setting_pos: dict[str, Pos] = field(default_factory=dict)
     #: sha256 of the rule files' text, for "which rules are running"
     source_hash: str = ""
+    #: the instrument's Sierra Chart symbol pattern (config/instruments.yaml ``sierra_symbol``,
+    #: e.g. ``ES{month}{yy}_FUT_CME``; "" when the table gives none)
+    sierra_symbol: str = ""
+    #: hidden files of the rule folders that were left out (``.#risk.yaml``, ``._risk.yaml``)
+    skipped_files: list[str] = field(default_factory=list)
+
+    def where(self, pos: Pos) -> str:
+        """``pos`` as traces cite it: ``<folder>/<file>:<line>``, the file relative to its rule
+        folder's parent, so that a trace reads the same whatever folder mia ran in."""
+        return f"{trace_path(pos.path)}:{pos.line}"
 
     def feature(self, name: str) -> DerivedFeature | None:
         return next((f for f in self.features if f.name == name), None)

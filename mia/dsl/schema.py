@@ -54,19 +54,26 @@ def _schema_at(path: tuple, schema: dict) -> dict:
 
 
 def validate_document(doc: Document, rep: Reporter,
-                      validator: jsonschema.Draft202012Validator | None = None) -> bool:
+                      validator: jsonschema.Draft202012Validator | None = None, bad: list | None = None) -> bool:
     """Report every schema violation of ``doc`` against ``validator`` (default: the rule-file
-    schema); True when there was none."""
+    schema); True when there was none. ``bad`` gets the json path of each value refused (an
+    unknown key's own path; the mapping missing a required key)."""
     ok = True
     validator = validator or _validator()
+    refused = bad if bad is not None else []
     for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
         ok = False
         path = tuple(err.absolute_path)
         where = _where(path)
         v = err.validator
+        if v == "pattern" and isinstance(_data_at(doc.data, path), dict) and err.instance in _data_at(doc.data, path):
+            refused.append(path + (err.instance,))     # a key that is not a name (propertyNames)
+        elif v != "additionalProperties":
+            refused.append(path)
         if v == "additionalProperties":
             allowed = list(_schema_at(path, validator.schema).get("properties", {}))
             for key in sorted(set(err.instance) - set(allowed)):
+                refused.append(path + (key,))
                 hint = did_you_mean(key, allowed)
                 if any(c in key for c in "()<>=+*/ "):
                     hint = (" (a comma inside a {...} mapping ends the value: "

@@ -34,14 +34,22 @@ class _Literal(Visitor):
         return None
 
 
+def finite(value) -> bool:
+    """Whether the YAML number ``value`` is a finite float (an integer too long for a float is not)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def quantity(value: object, pos: Pos, rep: Reporter, src: Source | None) -> tuple[float, str | None, bool] | None:
     """A param-like value -> (number, unit, is_time), or None after reporting."""
     if isinstance(value, bool):
         rep.error(pos, "expected a number, optionally with a unit, got true/false")
         return None
     if isinstance(value, (int, float)):
-        if not math.isfinite(value):
-            rep.error(pos, f"expected a finite number, got {value}")
+        if not finite(value):
+            rep.error(pos, f"expected a finite number, got {value if isinstance(value, float) else 'a number too large'}")
             return None
         return float(value), None, False
     text = str(value)
@@ -133,12 +141,16 @@ def read_settings(docs: list[Document], tick_size: float, rep: Reporter) -> tupl
                 setattr(risk, key, int(r[key]))
         for key in ("halt_vix_above", "stale_bar_seconds", "stale_vix_seconds"):
             if key in r:
-                if not math.isfinite(r[key]):
+                if not finite(r[key]):
                     rep.error(doc.value_pos(("risk", key)), f"risk.{key} must be a finite number")
+                    continue
                 setattr(risk, key, float(r[key]))
         if "cooldown_after_stop" in r:
             q = qty(doc, ("risk", "cooldown_after_stop"), ("min",), "risk.cooldown_after_stop")
             if q is not None:
+                if q[0] < 0:
+                    rep.error(doc.value_pos(("risk", "cooldown_after_stop")),
+                              "risk.cooldown_after_stop must be 0 min or more")
                 risk.cooldown_after_stop_min = q[0]
         if "trading_hours" in r:
             th = trading_hours(str(r["trading_hours"]), doc.value_pos(("risk", "trading_hours")), rep)

@@ -30,6 +30,8 @@ class TypeChecker(Visitor):
         self.features: dict[str, tuple[ast.Node, Source, Pos]] = {}
         self.feature_types: dict[str, Type] = {}
         self.names: dict[str, tuple[str, Pos]] = {}   # every user-defined name -> (kind, where)
+        #: params and features whose definition had an error (reported): their uses are not
+        self.broken: set[str] = set()
 
     # ---- names -------------------------------------------------------------------------
     def declare(self, name: str, kind: str, pos: Pos) -> bool:
@@ -77,6 +79,8 @@ class TypeChecker(Visitor):
 
     def visit_Name(self, node: ast.Name, src: Source) -> Type | None:
         name = node.id
+        if name in self.broken and name not in self.params and name not in self.features:
+            return None                          # its definition's error is reported
         if name in self.params:
             node.ref = "param"
             p = self.params[name]

@@ -3,7 +3,8 @@
 ``Engine.decide`` reads a bar's rule outcomes (a row of the compiled kernel's outputs) and
 returns a ``Decision`` (``mia.engine.records``): what fired, what vetoed or scaled it with the
 rule's `path:line` and the values it saw, the gate state, the final action and, when it trades,
-the ``OrderIntent`` to send, its id from the session's ``OrderIds``. Highest priority wins; a
+the ``OrderIntent`` to send, its id from the session's ``OrderIds``. A rule is cited as
+``rules/risk.yaml:12`` (``RuleSet.where``: its folder and file, whatever folder mia ran in). Highest priority wins; a
 long and a short at the same top priority cancel out (traced). No pyramiding: while a position
 is open or an entry order is still working, new signals are traced ("in position", "entry
 working"), not traded.
@@ -22,10 +23,6 @@ from mia.dsl.program import Read
 from mia.calendar import iso
 from mia.engine.records import Decision
 from mia.engine.risk import RiskGate
-
-
-def _where(pos) -> str:
-    return f"{pos.path}:{pos.line}"
 
 
 class Engine:
@@ -80,7 +77,7 @@ class Engine:
         fired = [(s, col) for s, col in self.sig_cols if out[col] == 1.0]
         for s, _ in fired:
             d.fired.append({"name": s.name, "side": s.side, "priority": s.priority,
-                            "where": _where(s.pos), "values": self._values(s.name, x, out)})
+                            "where": self.rs.where(s.pos), "values": self._values(s.name, x, out)})
         self.gate.roll(t)
         d.gate = self.gate.state
         if not fired:
@@ -108,7 +105,7 @@ class Engine:
         for h, col in self.hard_cols:
             if out[col] != 1.0:
                 continue
-            entry = {"rule": h.name, "where": _where(h.pos), "reason": reason_text(self.c, h, out),
+            entry = {"rule": h.name, "where": self.rs.where(h.pos), "reason": reason_text(self.c, h, out),
                      "values": self._values(h.name, x, out)}
             if h.block:
                 entry["effect"] = f"blocks {h.block}"
@@ -124,7 +121,7 @@ class Engine:
         for sc, col in self.scale_cols:
             if out[col] == 1.0:
                 factor *= sc.factor
-                d.scales.append({"rule": sc.name, "where": _where(sc.pos), "effect": f"size x{sc.factor:g}",
+                d.scales.append({"rule": sc.name, "where": self.rs.where(sc.pos), "effect": f"size x{sc.factor:g}",
                                  "values": self._values(sc.name, x, out)})
         check = self.gate.check_entry(t, position, vix, bar_age_s, vix_age_s)
         if not check.ok:

@@ -1,6 +1,7 @@
 """Explain trace records in words: "why (no) trade at 10:31?".
 
-``find`` picks the records of a minute (HH:MM of every day, or one day's), ``explain`` turns one
+``find`` picks the records of a minute (HH:MM of every day, or one day's; a time with a UTC
+offset, ``2025-11-20T10:41+01:00`` or ``...Z``, is that instant, in New York time), ``explain`` turns one
 record (the JSON object of decisions.jsonl or the journal) into lines: a bar's decision (what
 fired, what vetoed or scaled it with `path:line` and values, the gate, the order), a risk-gate
 change, a flatten, an entry cancelled or rejected. Backtest run folders (``mia why --run``) and
@@ -9,7 +10,7 @@ the supervisor (`mia why` on a running session) both use it.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from mia.errors import MiaError
 
@@ -39,7 +40,26 @@ def parse_when(when: str) -> tuple[str, str]:
             raise MiaError(f"{when}: error: not a valid date ({day})") from None
     if not (hh < 24 and mm < 60):
         raise MiaError(f"{when}: error: not a valid time (hours 00-23, minutes 00-59; expected {FORMS})")
+    if day and m.group(8):
+        return _in_trace_zone(when, day, hh, mm, m.group(8))
     return f"{hh:02d}:{mm:02d}", day
+
+
+def _in_trace_zone(when: str, day: str, hh: int, mm: int, offset: str) -> tuple[str, str]:
+    """The minute of ``day hh:mm`` at UTC ``offset`` (``Z``, ``+01:00``, ``-0500``) in the
+    traces' zone (New York: the trading day's zone)."""
+    from mia.calendar import sessions
+
+    if offset == "Z":
+        tz = timezone.utc
+    else:
+        oh, om = int(offset[1:3]), int(offset[-2:])
+        if oh > 23 or om > 59:
+            raise MiaError(f"{when}: error: not a valid UTC offset ({offset})")
+        tz = timezone((-1 if offset[0] == "-" else 1) * timedelta(hours=oh, minutes=om))
+    y, mo, d = (int(x) for x in day.split("-"))
+    local = datetime(y, mo, d, hh, mm, tzinfo=tz).astimezone(sessions().roll_zone)
+    return f"{local.hour:02d}:{local.minute:02d}", local.date().isoformat()
 
 
 def find(decisions: list[dict], when: str) -> list[dict]:

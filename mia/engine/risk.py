@@ -50,7 +50,7 @@ class Limits:
 
     @classmethod
     def for_rules(cls, ruleset) -> "Limits":
-        return cls(ruleset.risk, {k: f"{p.path}:{p.line}" for k, p in ruleset.setting_pos.items()
+        return cls(ruleset.risk, {k: ruleset.where(p) for k, p in ruleset.setting_pos.items()
                                   if k.startswith("risk.")})
 
 

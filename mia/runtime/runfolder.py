@@ -8,11 +8,18 @@ decisions.jsonl is the whole trace, one JSON object a line in time order: a bar'
 ``RunWriter`` is a session sink that streams a run into a temporary folder and puts it in place
 at the end; ``Tally`` counts the summary as the records pass.
 A problem writing the outputs or reading the trace back is a ``MiaError`` naming the file.
+
+trades.csv has each time twice: ISO 8601 in New York time to the millisecond (``entry_time``,
+``exit_time``) and UTC epoch seconds rounded to the millisecond (``entry_t``, ``exit_t``; the
+data's own times are good to about 0.1 s, the digits beyond were noise). summary.json is strict
+JSON: a value that is not a finite number is written as null, never NaN or Infinity.
 """
 from __future__ import annotations
 
 import csv
+import errno
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -24,6 +31,7 @@ from pathlib import Path
 import orjson
 
 from mia.broker.orders import ClosedTrade, Fill
+from mia.calendar import local
 from mia.engine.records import Decision
 from mia.errors import MiaError
 
@@ -43,8 +51,18 @@ def _writing(path: Path):
 
 
 def prepare_out(out: Path) -> None:
-    """Make sure the output folder ``out`` can be created and written, before a run starts."""
+    """Make sure the output folder ``out`` can be created and written, before a run starts.
+
+    A run replaces its folder whole, so ``out`` cannot be the current folder or one holding it
+    (``--out ""`` and ``--out .`` are refused, not written into the folder you are in)."""
+    if str(out) == "":
+        raise MiaError("--out '': error: needs a folder name, e.g. --out runs/latest")
     out = Path(out)
+    here = Path.cwd().resolve()
+    full = out.resolve()
+    if full == here or full in here.parents:
+        raise MiaError(f"{out}: error: is the current folder{' or holds it' if full != here else ''}; "
+                       "a run replaces its folder whole: name a folder of its own, e.g. runs/latest")
     if out.exists() and not out.is_dir():
         raise MiaError(f"{out}: error: exists and is not a folder (--out needs a folder)")
     try:
@@ -160,8 +178,34 @@ def summarize(trades: list, decisions: list, days: int, records: list = ()) -> d
     return tally.summary(days)
 
 
-_TRADE_FIELDS = ["entry_id", "tag", "side", "qty", "entry_t", "entry_price", "exit_t", "exit_price",
-                 "exit_role", "gross_usd", "commission_usd", "net_usd", "r_multiple"]
+_TRADE_FIELDS = ["entry_id", "tag", "side", "qty", "entry_time", "entry_t", "entry_price", "exit_time", "exit_t",
+                 "exit_price", "exit_role", "gross_usd", "commission_usd", "net_usd", "r_multiple"]
+
+
+def _trade_row(trade) -> dict:
+    """A closed trade as a row of trades.csv: times in ISO (New York) and epoch, to the ms."""
+    row = asdict(trade)
+    for key in ("entry", "exit"):
+        t = round(float(row[f"{key}_t"]), 3)
+        row[f"{key}_t"] = f"{t:.3f}"
+        row[f"{key}_time"] = local(t).isoformat(timespec="milliseconds")
+    return row
+
+
+def _finite(value):
+    """``value`` with every float that is not finite replaced by None (JSON has no NaN)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def summary_json(summary: dict) -> str:
+    """summary.json's text: strict JSON (a value that is not finite is null)."""
+    return json.dumps(_finite(summary), indent=2, allow_nan=False) + "\n"
 
 
 class RunWriter:
@@ -172,10 +216,14 @@ class RunWriter:
 
     def __init__(self, out: Path):
         self.out = Path(out)
+        self._made_out = not self.out.exists()
         prepare_out(self.out)
         parent = self.out.resolve().parent
         try:
             self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", suffix=".tmp", dir=parent))
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(self.tmp, 0o777 & ~mask)     # a folder's usual mode, not mkdtemp's 0700
         except OSError as exc:
             raise _oserror(parent, exc, "cannot create a temporary run folder") from None
         self.tally = Tally()
@@ -202,23 +250,65 @@ class RunWriter:
             w = csv.DictWriter(fh, fieldnames=_TRADE_FIELDS, extrasaction="ignore")
             w.writeheader()
             for t in trades:
-                w.writerow(asdict(t))
+                w.writerow(_trade_row(t))
         with _writing(out / "equity.png"):
             plot_equity(tmp / "equity.png", trades)
         with _writing(out / "summary.json"):
-            (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+            (tmp / "summary.json").write_text(summary_json(summary))
         _swap_into_place(tmp, self.out)
 
     def abort(self) -> None:
+        """Remove the temporary folder (and ``out`` when this run made it and it is still empty)."""
         if self._fh is not None and not self._fh.closed:
             self._fh.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+        if self._made_out:
+            try:
+                self.out.rmdir()
+            except OSError:
+                pass
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap the folders ``a`` and ``b`` in one step (Linux ``renameat2(RENAME_EXCHANGE)``): at
+    no instant is either name missing. False where the system cannot (then nothing changed)."""
+    import ctypes
+    import ctypes.util
+
+    global _RENAMEAT2
+    if _RENAMEAT2 is None:
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            fn = libc.renameat2
+            fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+            fn.restype = ctypes.c_int
+            _RENAMEAT2 = fn
+        except (OSError, AttributeError):
+            _RENAMEAT2 = False
+    if not _RENAMEAT2:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if _RENAMEAT2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM):
+        return False                        # this file system (or kernel) cannot: rename twice
+    raise OSError(err, os.strerror(err), str(b))
+
+
+#: libc's renameat2 once looked up (False: there is none)
+_RENAMEAT2 = None
 
 
 def _swap_into_place(tmp: Path, out: Path) -> None:
-    """Replace the folder ``out`` by ``tmp`` (the old one is renamed aside, then removed)."""
+    """Replace the folder ``out`` by ``tmp``: swapped in one step where the system can (the old
+    run then in ``tmp``, removed), else the old one renamed aside first, then removed. A run
+    killed at any instant leaves ``out`` the old run or the new one, whole."""
     old = None
     try:
+        if out.exists() and _exchange(tmp, out):
+            shutil.rmtree(tmp, ignore_errors=True)
+            return
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=tmp.parent))
             os.rename(out, old / "run")

@@ -75,10 +75,15 @@ def test_out_under_proc(capsys, no_run, tmp_path):
     assert one_error_line(capsys).startswith("/proc/x: error: cannot create the output folder: ")
 
 
-@pytest.mark.parametrize("flag,value,unit", [("--slippage", "-3", "ticks"), ("--commission", "-0.5", "USD per contract")])
-def test_negative_costs_are_refused_before_the_run(flag, value, unit, tmp_path, capsys, no_run):
+@pytest.mark.parametrize("flag,value,shown,unit", [
+    ("--slippage", "-3", "-3", "ticks"), ("--commission", "-0.5", "-0.5", "USD per contract"),
+    ("--slippage", "1e308", "1e+308", "ticks"), ("--slippage", "1001", "1001", "ticks"),
+    ("--slippage", "nan", "nan", "ticks"), ("--commission", "inf", "inf", "USD per contract")])
+def test_costs_out_of_bounds_are_refused_before_the_run(flag, value, shown, unit, tmp_path, capsys, no_run):
+    """--slippage 1e308 gave negative prices and -Infinity in summary.json: the costs are bounded
+    as in config/mia.yaml's broker (0 to 1000)."""
     assert main(["backtest", flag, value, "--out", str(tmp_path / "o"), "--no-progress"]) == 1
-    assert one_error_line(capsys) == f"{flag} {value}: error: must be >= 0 {unit}"
+    assert one_error_line(capsys) == f"{flag} {shown}: error: must be a number from 0 to 1000 {unit}"
     assert not (tmp_path / "o").exists()
 
 

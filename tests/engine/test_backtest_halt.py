@@ -75,7 +75,7 @@ def test_halt_flatten_and_roll_are_trace_records_that_why_explains(tmp_path):
     halt, flat, roll, cancel = others
     assert cancel["order"] == "20251121-0002" and cancel["action"] == "cancelled"
     assert halt["from"] == "ACTIVE" and halt["limit"] == "risk.daily_loss"
-    assert halt["where"] == f"{tmp_path / 'r.yaml'}:6"
+    assert halt["where"] == f"{tmp_path.name}/r.yaml:6"      # the rule folder and file, not the whole path
     assert halt["values"] == {"daily_pnl_usd": -300.0, "realized_usd": 0.0, "limit_usd": -300.0}
     assert flat["position"] == 1 and flat["price"] == 4994.0 and flat["gate"] == "HALTED"
     assert flat["closed"] == [{"order": "20251120-0001", "tag": "go_long", "qty": 1, "entry_price": 5000.0,
@@ -90,6 +90,6 @@ def test_halt_flatten_and_roll_are_trace_records_that_why_explains(tmp_path):
     write_outputs(tmp_path / "run", res.trades, res.trace, summary)
     text = why(tmp_path / "run", "10:02")
     assert "risk gate ACTIVE -> HALTED (daily loss -300.00 USD reached risk.daily_loss 300 USD" in text
-    assert f"limit risk.daily_loss at {tmp_path / 'r.yaml'}:6: daily_pnl_usd=-300.0" in text
+    assert f"limit risk.daily_loss at {tmp_path.name}/r.yaml:6: daily_pnl_usd=-300.0" in text
     assert "flatten long 1 at 4994 (daily loss)" in text and "net -300.00 USD" in text
     assert why(tmp_path / "run", "2025-11-21 09:45").startswith("2025-11-21T09:45:00-05:00: risk gate HALTED -> ACTIVE")

@@ -114,7 +114,7 @@ def test_every_state_change_names_its_limit_place_and_values(tmp_path):
     g.on_closed_trade(ny(21, 10, 5), -60.0, stopped_out=True)
     g.on_rejection(ny(21, 10, 6))                       # already halted: no new change
     got = [(c.old, c.new, c.limit, c.where, c.values) for c in changes]
-    where = str(tmp_path / "risk.yaml")
+    where = f"{tmp_path.name}/risk.yaml"      # the rule folder and file (RuleSet.where)
     assert got == [
         (ACTIVE, REDUCE_ONLY, "risk.daily_profit_target", f"{where}:6",
          {"daily_pnl_usd": 250.0, "realized_usd": 250.0, "target_usd": 200.0}),
