@@ -125,7 +125,9 @@ def feature_rows_of_days(paths: list[str], cache=None, zones: dict | None = None
     bad = BadLines()
     config = FeatureConfig.for_rules(ruleset) if ruleset is not None else None
     instrument = ruleset.instrument if ruleset is not None else "ES"
-    frame = compute_features(data_paths(paths), instrument, config, bad=bad, zones=zones, cache=cache)
+    tick = ruleset.tick_size if ruleset is not None else None
+    frame = compute_features(data_paths(paths), instrument, config, bad=bad, zones=zones, cache=cache,
+                             tick_size=tick)
     times = [iso(t)[:16].replace("T", " ") for t in frame.times]
     columns = {name: frame.matrix[:, j] for j, name in enumerate(frame.columns)}
     problems = [f"{path}: {reason}: {count} line{'s' * (count != 1)}"

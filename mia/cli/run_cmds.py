@@ -130,6 +130,8 @@ def cmd_run(args) -> int:
         rc = asyncio.run(view.run(sup))
     if sup.wrote is not None:
         _print_end(sup, view.console)
+    if sup.failure:
+        print(sup.failure, file=sys.stderr)
     return rc
 
 

@@ -50,12 +50,14 @@ def _is_paths(source) -> bool:
 
 def compute_features(source, instrument: str = "ES", config: FeatureConfig | None = None, *,
                      bad: BadLines | None = None, date_from: date | None = None, date_to: date | None = None,
-                     zones: dict | None = None, cache: DayCache | None = None) -> FeatureFrame:
+                     zones: dict | None = None, cache: DayCache | None = None,
+                     tick_size: float | None = None) -> FeatureFrame:
     """Every row the streaming engine emits over ``source``, the bar still forming at the end
     included (``FeatureEngine.flush``): an iterable of events, or a day folder / JSONL file /
     list of them (then ``bad``, ``date_from``, ``date_to``, ``zones`` as for ``replay``, and
-    ``cache`` a ``DayCache`` to read unchanged days from)."""
-    eng = FeatureEngine(instrument, config)
+    ``cache`` a ``DayCache`` to read unchanged days from); ``tick_size``: the rules' (default:
+    the instrument table's)."""
+    eng = FeatureEngine(instrument, config, tick_size=tick_size)
     times: list[float] = []
     rows: list[np.ndarray] = []
 

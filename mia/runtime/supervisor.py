@@ -41,6 +41,7 @@ from mia.runtime.alerts import Alert, AlertBus, alerts_of
 from mia.runtime.commands import NEEDS_CONFIRM, Command, Result
 from mia.runtime.config import Config
 from mia.runtime.journal import TRACE_KINDS, Journal
+from mia.runtime.symbols import DataMismatch, SymbolGuard
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,8 @@ class Supervisor:
         self._day_trades: dict = {}
         self._summary_day = None
         self.result_status = 0
+        #: why the run ended with status 1 (the feed failed, the data is another instrument's)
+        self.failure: str | None = None
         self.wrote: Path | None = None
         self.started = time.time()
         #: when a list: for each data item that made a bar decision, the seconds from the item
@@ -167,7 +170,8 @@ class Supervisor:
                 journal.resume_run(last["id"])
             else:
                 journal.start_run(feed_probe.identity, self.cfg.mode, rs.instrument)
-            features = FeatureEngine(rs.instrument, FeatureConfig.for_rules(rs))
+            features = FeatureEngine(rs.instrument, FeatureConfig.for_rules(rs), tick_size=rs.tick_size)
+            self.guard = SymbolGuard(rs)
             self.session = session = Session(compiled, features, self._broker(rs), [journal.record, self._on_record])
             skip = 0
             if saved is not None:
@@ -250,6 +254,8 @@ class Supervisor:
                 return
             try:
                 done = self._take(item)
+            except DataMismatch as exc:        # another instrument's data: nothing it says can be traded
+                done = self._take(("error", str(exc)))
             except MiaError as exc:
                 self._alert(Alert("error", self.session.now, str(exc), {"error": str(exc)}))
                 done = False
@@ -279,9 +285,11 @@ class Supervisor:
             self._data_arrived()
             n0 = s.events
             if kind == "block":
+                self.guard.block(item[1])
                 s.on_block(item[1])
             else:
                 for ev in item[1]:
+                    self.guard.event(ev)
                     s.on_event(ev)
                 if self.feed.live:
                     self._check_skew(item[1][-1].t)
@@ -311,8 +319,7 @@ class Supervisor:
             return True
         if kind == "error":
             self._alert(Alert("error", s.now, item[1], {"error": item[1]}))
-            if not self.quiet:
-                log.error("%s", item[1])
+            self.failure = item[1]
             self.result_status = 1
             self._end(finished=False)
             return True

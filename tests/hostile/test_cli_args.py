@@ -260,3 +260,21 @@ def test_an_instrument_without_a_sierra_symbol_is_not_judged(tmp_path, capsys, s
 
 def test_es_rules_over_es_data_run(tmp_path, capsys, session, run_folder):
     assert json.loads((run_folder / "summary.json").read_text())["bars"] == 20
+
+
+def test_mia_run_refuses_nq_rules_over_es_data_and_signals_takes_a_users_contract(tmp_path, capsys, session):
+    """The supervisor judges the data's symbol as the backtest does (status 1, one line); a contract
+    only in the user's table (beside the rules) works in `mia signals` too."""
+    rules = _rules_for(tmp_path, "NQ")
+    cfg = tmp_path / "mia.yaml"
+    cfg.write_text(f"mode: paper\njournal: {tmp_path}/j/journal.sqlite\ncontrol: {{socket: {tmp_path}/j/s}}\n"
+                   f"out: {tmp_path}/run\n")
+    assert main(["run", "--config", str(cfg), "--rules", str(rules), "--data", str(session), "--speed", "0",
+                 "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "the data trades ESZ25_FUT_CME" in err and "rules are for NQ" in err and "Traceback" not in err
+    table = ("MYES:\n  tick_size: 0.25\n  tick_value: 12.5\nsessions:\n  trading_day_roll: 18:00 America/New_York\n"
+             "  rth: 09:30-16:00 America/New_York\n")
+    mine = _rules_for(tmp_path / "mine", "MYES", table)
+    assert main(["signals", "--rules", str(mine), "--data", str(session), "--quiet"]) == 0
+    assert "20 rows" in capsys.readouterr().out
