@@ -64,7 +64,7 @@ def two_days(tmp_path_factory):
     trades = root / "20251120" / "chart_3_trade_20251120.jsonl"
     lines = trades.read_bytes().splitlines(keepends=True)
     first = orjson.loads(lines[5])
-    odd = dict(first, px=6000.1)
+    odd = dict(first, px=round(first["px"] + 0.1, 2), seq=10**9)   # its own seq, near the market
     lines[5:5] = [b"{not json\n", b'{"t": 1, "type": "trade"}\n', orjson.dumps(odd) + b"\n"]
     trades.write_bytes(b"".join(lines))
     return root
@@ -79,7 +79,8 @@ def test_warm_read_equals_cold_read(two_days, tmp_path):
     assert_same(cold, first)
     assert_same(cold, warm)
     assert cold[4]                                     # the bad lines were counted, and again when warm
-    assert 6000.1 in warm[2][:, 0]                     # restored exactly from the float64 fix-ups
+    odd = orjson.loads(two_days.joinpath("20251120", "chart_3_trade_20251120.jsonl").read_bytes().splitlines()[7])
+    assert odd["px"] in warm[2][:, 0]                  # restored exactly from the float64 fix-ups
     assert (cold[1] == 5).any()                        # PASS rows (nbcv, cumulative_delta) exist
 
 
