@@ -119,7 +119,7 @@ def select_days(paths: list[str | Path], date_from: date | None, date_to: date |
         notes.extend(found)
     else:
         for message in found:
-            log.warning(message)
+            log.warning("warning: %s", message)
     if not days:
         raise DataPathError("error: no day of the data falls between --from and --to")
     return days
@@ -144,11 +144,22 @@ def day_runs(files: list[Path], zones, bad: BadLines, counter: list[int] | None 
     return [EventRun(read_chunks(p, zones, bad, counter, skip)) for p in files]
 
 
+def warn_empty(day: str, files: list[Path]) -> None:
+    """Say that a day's files gave no event (empty files, or every line bad): never a silent zero."""
+    size = sum(p.stat().st_size for p in files if p.exists())
+    log.warning("warning: %s: no events in its %d file(s) (%s bytes): %s", day, len(files), f"{size:,}",
+                "they are empty" if size == 0 else "every line is bad or not read")
+
+
 def _merged(days: dict[str, list[Path]], zones, bad: BadLines, counter: list[int] | None) -> Iterator[Event]:
     clock = float("-inf")
-    for files in days.values():
+    for day, files in days.items():
+        n = 0
         for events, clock in merged_events(day_runs(files, zones, bad, counter), clock):
+            n += len(events)
             yield from events
+        if n == 0:
+            warn_empty(day, files)
 
 
 def with_progress(stream: Iterator, days: dict[str, list[Path]], counter: list[int], every: int = 0x10000) -> Iterator:
@@ -192,7 +203,7 @@ def inspect(paths: list[str | Path], zones: dict | None = None) -> dict:
         if n == 0:
             size = sum(p.stat().st_size for p in files if p.exists())
             notes.append(f"{day}: no events in its {len(files)} file(s) ({size:,} bytes): "
-                         + ("they are empty" if size == 0 else "every line is bad"))
+                         + ("they are empty" if size == 0 else "every line is bad or not read"))
 
     def iso(t: float | None) -> str | None:
         return None if t is None else datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

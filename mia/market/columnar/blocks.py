@@ -42,7 +42,7 @@ from mia.market.events import BANDED, Event
 from mia.market.judge import (KEEP, R_BAND, R_DEDUP, R_INDEX, REASONS, Stream, StreamOrder, as_judged, price_band,
                               rules_for)
 from mia.market.order import merged_rounds, stamp
-from mia.market.replay import select_days, with_progress
+from mia.market.replay import select_days, warn_empty, with_progress
 from mia.market.sctime import sc_to_epoch, zone_for
 from mia.market.sierra import BadLine, BadLines, LineParser, file_kind
 from mia.market.unified import cover_table, drop_covered, uncovered
@@ -417,7 +417,8 @@ def blocks(paths: list[str | Path], date_from: date | None = None, date_to: date
 def _blocks(days: dict[str, list[Path]], zones, bad: BadLines, counter: list[int],
             cache: DayCache | None, wanted: frozenset | None) -> Iterator[Block]:
     clock = -np.inf
-    for files in days.values():
+    for day, files in days.items():
+        rows = 0
         key = cache.key(files, zones, None if wanted is None else sorted(wanted)) if cache is not None else None
         parts = cache.parts(key, files, bad, counter) if key else None
         if parts is None:
@@ -430,7 +431,10 @@ def _blocks(days: dict[str, list[Path]], zones, bad: BadLines, counter: list[int
             if t[0] < clock:                   # a day that starts before the last one ended (``event``
                 t = np.maximum(t, clock)       # gives the OTHER / PASS rows' events at these times)
             clock = float(t[-1])
+            rows += len(t)
             yield Block(t, code, x, others, syms, passed)
+        if rows == 0:
+            warn_empty(day, files)
 
 
 def _restamp(t, code, events: list) -> list:
