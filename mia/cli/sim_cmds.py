@@ -20,7 +20,8 @@ def register(sub) -> None:
         formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
     p.add_argument("--date", required=True, metavar="YYYY-MM-DD", help="session date (sets the front contract)")
     p.add_argument("--out", required=True, metavar="DIR",
-                   help="day folder to write (created if missing; refused if it holds files mia simulate did not write)")
+                   help="day folder to write (created if missing; refused if it holds files mia simulate "
+                        "did not write)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument("--minutes", type=int, default=RTH_MINUTES,
                    help=f"session length from 09:30 New York (default {RTH_MINUTES}: the whole RTH)")

@@ -119,8 +119,8 @@ def scan_days(paths: list[str | Path], strict: bool = True, notes: list[str] | N
             is_file = is_dir = False
         if is_file:
             if not add(path, True) and strict:
-                problem = name_problem(path) or ("not a Sierra Chart JSONL file (expected chart_<N>_<type>_<YYYYMMDD>.jsonl "
-                                                 "or mia_unified_<YYYYMMDD>.jsonl)")
+                problem = name_problem(path) or ("not a Sierra Chart JSONL file (expected "
+                                                 "chart_<N>_<type>_<YYYYMMDD>.jsonl or mia_unified_<YYYYMMDD>.jsonl)")
                 raise DataPathError(f"{path}: error: {problem}")
         elif is_dir:
             scan(path, 2)

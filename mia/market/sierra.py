@@ -101,9 +101,11 @@ def name_problem(path: str | Path) -> str | None:
         return None if _real_date(day) else f"its date {day} does not exist"
     lower = name.lower()
     if FILE_RE.match(lower) or UNIFIED_RE.match(lower):
-        return "the name is not in lower case (expected chart_<N>_<type>_<YYYYMMDD>.jsonl or mia_unified_<YYYYMMDD>.jsonl)"
+        return ("the name is not in lower case (expected chart_<N>_<type>_<YYYYMMDD>.jsonl or "
+                "mia_unified_<YYYYMMDD>.jsonl)")
     if lower.endswith(".jsonl") and not name.startswith("."):
-        return "not a Sierra Chart JSONL file (expected chart_<N>_<type>_<YYYYMMDD>.jsonl or mia_unified_<YYYYMMDD>.jsonl)"
+        return ("not a Sierra Chart JSONL file (expected chart_<N>_<type>_<YYYYMMDD>.jsonl or "
+                "mia_unified_<YYYYMMDD>.jsonl)")
     return None
 
 

@@ -120,7 +120,8 @@ def test_inspect_and_cli(tmp_path, capsys):
     assert info["first"] == datetime.fromtimestamp(round(T0), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert main(["data", "inspect", str(tmp_path), "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert set(printed) == {"types", "bad", "first", "last", "notes", "partial_bytes"} and printed["types"]["trade"] == 2
+    assert set(printed) == {"types", "bad", "first", "last", "notes", "partial_bytes"}
+    assert printed["types"]["trade"] == 2
     assert printed["notes"] == [] and printed["partial_bytes"] == {}
     assert main(["data", "inspect", str(tmp_path / "missing")]) == 1
     assert "no such file" in capsys.readouterr().err
