@@ -347,6 +347,10 @@ class Stream:
 _NAN = math.nan
 
 
+def _ignore(reason: str) -> None:
+    pass
+
+
 def _num(v) -> float:
     return float(v) if v is not None else _NAN
 
@@ -407,6 +411,7 @@ class StreamOrder:
         if before is not None:
             self.streams = {k: s.with_seqs_only() for k, s in before.streams.items() if s.rules & R_DEDUP}
         self._pending: list[list] = []            # unified: [event, verdict or None] in file order
+        self._bad = _ignore
         self._held_row: dict[tuple, list] = {}    # stream -> its pending row still waiting
         self.held: Event | None = None            # per-chart: the event waiting
 
@@ -454,7 +459,7 @@ class StreamOrder:
             row[1] = KEEP
             row[2] = self.streams[key].release()
         self._held_row.clear()
-        return self._drain(lambda reason: None)
+        return self._drain(self._bad)
 
     def release_if(self, now: float) -> list[Event]:
         """Live: the line waiting for a time jump alone, once ``now`` reached its time."""
@@ -467,6 +472,7 @@ class StreamOrder:
 
     # ---- a unified file: a stream per (chart, type) ------------------------------------------------
     def _unified(self, events: list[Event], bad) -> list[Event]:
+        self._bad = bad                           # the lines still pending at the end are counted with it
         pending = self._pending
         groups: dict[tuple, list[int]] = {}
         base = len(pending)

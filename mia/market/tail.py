@@ -192,7 +192,7 @@ class Tail:
         days: list[list[list[Event]]] = []
         for day in sorted(found):
             streams = []
-            owner = self._owner.get(day)
+            owner = self._owner.setdefault(day, {}) if self.unified is None else None
             for path, skip in self._pick(day, found[day]):
                 seen.add(str(path))
                 evs = self._read(path, skip)

@@ -351,3 +351,68 @@ def test_hostile_streams_are_judged_alike_by_every_reader(tmp_path_factory, trad
     write(folder, name("trade"), trades)
     write(folder, name("basedata"), bars)
     every_path([folder], folder.parent, chunks=(1 << 20, 61), tail=False)
+
+
+@st.composite
+def interleaved(draw):
+    """A trade stream and a bar stream (duplicates, index glitches, price jumps; no time jump the
+    per-chart rule would hold), and the order their lines are written in a unified file."""
+    trades, bars = [], []
+    t, px, i = T0, 5000.0, 7830
+    for k in range(draw(st.integers(1, 25))):
+        t += draw(st.sampled_from([0.0, 1.0, -1.0, -5.0]))
+        px *= draw(st.sampled_from([1.0, 1.001, 1.3, 0.7]))
+        trades.append(trade(t, round(px, 2), seq=draw(st.one_of(st.integers(1, 6), st.just(100 + k)))))
+    tb = T0
+    for _ in range(draw(st.integers(1, 25))):
+        i = max(i + draw(st.sampled_from([0, 1, 1, 3, 99999, -5000])), 0)
+        tb += draw(st.sampled_from([0.0, 60.0, -60.0]))
+        bars.append(bar(tb, i, 5000.0 + draw(st.sampled_from([0.0, 0.25, 900.0]))))
+    order = draw(st.permutations([0] * len(trades) + [1] * len(bars)))
+    return trades, bars, order
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(interleaved())
+def test_a_unified_file_judges_each_stream_as_its_own_file_would(tmp_path_factory, data):
+    """Streams interleaved in a unified file: each one's lines are kept, fixed and dropped as in a
+    per-chart file of its own, and the kept lines come out in file order."""
+    from collections import Counter
+
+    trades, bars, order = data
+    root = tmp_path_factory.mktemp("u")
+    split, unified = root / "split" / DAY, root / "unified" / DAY
+    write(split, name("trade"), "".join(trades))
+    write(split, name("basedata"), "".join(bars))
+    it = [iter(trades), iter(bars)]
+    write(unified, f"mia_unified_{DAY}.jsonl", "".join(next(it[k]) for k in order))
+    a, ra = every_path([split], root, chunks=(1 << 20,), tail=False)
+    b, rb = every_path([unified], root, chunks=(1 << 20, 61), tail=False)
+    assert ra == rb
+    for typ in ("trade", "basedata"):
+        assert [k[3] for k in a if k[1] == typ] == [k[3] for k in b if k[1] == typ]
+    assert Counter(k[1] for k in a) == Counter(k[1] for k in b)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(trade_streams(), bar_streams()), st.lists(st.integers(1, 400), max_size=8))
+def test_the_live_tail_judges_a_growing_file_as_the_whole_file(tmp_path_factory, text, cuts):
+    """Polled while the file grows (cut anywhere, half lines included), the tail keeps, drops and
+    holds exactly what one poll of the finished file does: the rules' state carries over."""
+    from mia.market.tail import Tail
+
+    kind = "trade" if '"trade"' in text else "basedata"
+    root = tmp_path_factory.mktemp("g")
+    grown, whole = root / "grown" / DAY, root / "whole" / DAY
+    write(whole, name(kind), text)
+    path = write(grown, name(kind), "")
+    tail = Tail(grown, now=lambda: 0.0)
+    got = []
+    data = text.encode()
+    for cut in sorted({min(c * 7, len(data)) for c in cuts} | {len(data)}):
+        with open(path, "ab") as fh:
+            fh.write(data[path.stat().st_size:cut])
+        got += tail.poll()
+    once = Tail(whole, now=lambda: 0.0)
+    assert [(e.t, e.f) for e in got] == [(e.t, e.f) for e in once.poll()]
+    assert tail.bad.by_reason() == once.bad.by_reason()

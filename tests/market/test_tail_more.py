@@ -195,3 +195,21 @@ def test_first_poll_of_a_finished_folder_equals_its_replay(tmp_path):
     assert tail.poll() == want
     assert tail.bad.by_file() == bad.by_file()
     assert bad.by_reason() == {"invalid_json": 1, "out_of_order": 2}
+
+
+def test_a_unified_file_beside_per_chart_files_gives_the_streams_they_lack_for_good(tmp_path):
+    """Per stream: a stream first read from the unified file stays on it, one a per-chart file
+    holds is read from that file only; nothing is read twice, nothing dropped."""
+    uni = tmp_path / "mia_unified_20251120.jsonl"
+    uni.write_text(trade(T0, 1.0) + bar(T0, 1, 5000.0))
+    tail = Tail(tmp_path)
+    assert [e.type for e in tail.poll()] == ["trade", "basedata"]
+    # a per-chart file of a stream the unified file gave: its lines are the same, not read again
+    (tmp_path / "chart_3_trade_20251120.jsonl").write_text(trade(T0, 1.0) + trade(T0 + 1, 2.0))
+    append(uni, trade(T0 + 1, 2.0))
+    assert px(tail.poll()) == [2.0]
+    # a per-chart file of a stream the unified file never had: read from it, the unified copy skipped
+    (tmp_path / "chart_3_quote_20251120.jsonl").write_text(quote(T0 + 2, 4999.0))
+    append(uni, quote(T0 + 2, 4999.0) + trade(T0 + 3, 3.0))
+    got = tail.poll()
+    assert [e.type for e in got] == ["quote", "trade"] and tail.bad.total == 0
