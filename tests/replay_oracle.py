@@ -25,22 +25,24 @@ def plain_merge(runs: list[list]) -> list:
         heads[best] += 1
 
 
-def day_folders(root: Path) -> list[list[Path]]:
+def day_folders(root: Path) -> list[tuple[list[Path], frozenset]]:
     """The files of each day under ``root`` (a day folder or a folder of them), in date order:
-    its per-chart files, or its unified file when it has none."""
+    its per-chart files, then its unified file, and the (chart, type) streams of the per-chart
+    files (the unified file is read for the others only)."""
     days: dict[str, tuple[list, list]] = {}
     for p in sorted(root.rglob("*.jsonl")):
         chart, typ, day = file_kind(p)
         if day is not None:
             days.setdefault(day, ([], []))[typ is None].append(p)
-    return [charts or unified for _, (charts, unified) in sorted(days.items())]
+    return [(charts + unified, frozenset(file_kind(p)[:2] for p in charts))
+            for _, (charts, unified) in sorted(days.items())]
 
 
 def oracle_replay(root: Path, bad: BadLines | None = None, zones: dict | None = None) -> list:
     bad = bad if bad is not None else BadLines()
     out, clock = [], float("-inf")
-    for files in day_folders(Path(root)):
-        for ev in plain_merge([list(read_file(p, zones, bad)) for p in files]):
+    for files, skip in day_folders(Path(root)):
+        for ev in plain_merge([list(read_file(p, zones, bad, skip=skip)) for p in files]):
             if ev.t < clock:
                 ev = ev._replace(t=clock)
             clock = ev.t

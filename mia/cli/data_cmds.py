@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from mia.cli.data_options import add_zone_option, zones_from
 
@@ -14,7 +15,8 @@ def register(sub) -> None:
                         epilog="example: mia data inspect ~/sierra/20251120 --json")
     q.add_argument("paths", nargs="+", metavar="PATH", help="day folders, folders of day folders, or files")
     q.add_argument("--json", action="store_true",
-                   help='print {"types": {...}, "bad": {...}, "first": iso, "last": iso}')
+                   help='print {"types": {...}, "bad": {...}, "first": iso, "last": iso, "notes": [...], '
+                        '"partial_bytes": {...}}')
     add_zone_option(q)
     q.set_defaults(func=cmd_inspect)
     p.set_defaults(func=lambda args: p.print_help() or 2)
@@ -24,8 +26,11 @@ def cmd_inspect(args) -> int:
     from mia.market.replay import inspect
 
     info = inspect(args.paths, zones_from(args))
+    for note in info["notes"]:                     # files not read, days without events: never silent
+        print(f"warning: {note}", file=sys.stderr)
     if args.json:
-        print(json.dumps({k: info[k] for k in ("types", "bad", "first", "last")}, indent=2))
+        print(json.dumps({k: info[k] for k in ("types", "bad", "first", "last", "notes", "partial_bytes")},
+                         indent=2))
         return 0
     from rich.console import Console
     from rich.table import Table
@@ -36,7 +41,10 @@ def cmd_inspect(args) -> int:
     for typ, n in info["types"].items():
         table.add_row(typ, f"{n:,}")
     console = Console()
-    console.print(table)
+    if info["types"]:
+        console.print(table)
+    else:
+        console.print("no events in the data")
     if info["bad"]:
         bad = Table(title="bad lines (skipped)")
         bad.add_column("file")
@@ -44,7 +52,8 @@ def cmd_inspect(args) -> int:
         bad.add_column("count", justify="right")
         for path, reasons in info["bad_by_file"].items():
             for reason, n in reasons.items():
-                bad.add_row(path, reason, str(n))
+                lost = info["partial_bytes"].get(path) if reason == "partial_line" else None
+                bad.add_row(path, reason + (f" ({lost:,} bytes with no newline)" if lost else ""), str(n))
         console.print(bad)
     else:
         console.print("no bad lines")

@@ -19,7 +19,9 @@ def register(sub) -> None:
                "  mia simulate --date 2025-11-20 --out /tmp/big --scale 5   # about 5x the events",
         formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
     p.add_argument("--date", required=True, metavar="YYYY-MM-DD", help="session date (sets the front contract)")
-    p.add_argument("--out", required=True, metavar="DIR", help="day folder to write (created if missing)")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="day folder to write (created if missing; refused if it holds files mia simulate "
+                        "did not write)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument("--minutes", type=int, default=RTH_MINUTES,
                    help=f"session length from 09:30 New York (default {RTH_MINUTES}: the whole RTH)")
@@ -27,6 +29,8 @@ def register(sub) -> None:
                    help="event-rate multiplier for trades, quotes and depth (default 1; e.g. 5 for load tests)")
     p.add_argument("--unified", action="store_true", help="also write mia_unified_<YYYYMMDD>.jsonl (all lines in time order)")
     p.add_argument("--quiet", action="store_true", help="print only the summary line")
+    p.add_argument("--force", action="store_true",
+                   help="write into --out even when it holds files mia simulate did not write (real recordings!)")
     p.set_defaults(func=cmd_simulate)
 
 
@@ -35,7 +39,7 @@ def cmd_simulate(args) -> int:
 
     cfg = SimConfig(day=parse_day(args.date), seed=args.seed, minutes=args.minutes, scale=args.scale,
                     unified=args.unified)
-    result = simulate(cfg, args.out)
+    result = simulate(cfg, args.out, force=args.force)
     if not args.quiet:
         for name, n in result.files.items():
             print(f"  {name:<48} {n:>10,} lines")

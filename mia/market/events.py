@@ -61,8 +61,27 @@ CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
     "trade": {"side": ("BUY", "SELL")},
     "depth": {"side": ("BID", "ASK")},
 }
-#: sizes: a trade's volume must be > 0, a depth level's size >= 0 (0: the level is empty)
+#: sizes: a trade's volume must be > 0, a depth level's size >= 0 (0: the level is empty); both
+#: whole and at most MAX_SIZE
 SIZE_FIELDS: dict[str, tuple[str, float]] = {"trade": ("vol", 0.0), "depth": ("size", -1.0)}
+#: fields a consumer reads when a line has them: a number (a string for TEXT_FIELDS) when
+#: present, else the line is bad (``non_numeric_field`` / ``bad_field``); ``sym`` is text on every type
+OPTIONAL: dict[str, tuple[str, ...]] = {
+    "basedata": ("bidvol", "askvol"),
+    "trade": ("seq",),
+    "quote": ("seq",),
+    "vwap": ("i", "up1", "dn1", "up2", "dn2", "up3", "dn3"),
+    "vva": ("i", "pvah", "pval", "ppoc"),
+    "atr": ("i",),
+    "vix": ("i",),
+    "menthorq_level": ("i",),
+}
+#: the biggest size a line may carry (trade volume, depth size; bar volumes: MAX_BAR_VOLUME);
+#: sizes are whole numbers of contracts
+MAX_SIZE = 1e6
+MAX_BAR_VOLUME = 1e12
+#: bar volumes: whole, 0 or more, at most MAX_BAR_VOLUME (``bad_size``)
+VOLUME_FIELDS: dict[str, tuple[str, ...]] = {"basedata": ("v", "bidvol", "askvol")}
 #: fields that are prices: must be finite and > 0
 PRICE_FIELDS: dict[str, tuple[str, ...]] = {
     "basedata": ("o", "h", "l", "c"),
@@ -71,6 +90,13 @@ PRICE_FIELDS: dict[str, tuple[str, ...]] = {
     "depth": ("price",),
     "menthorq_level": ("price",),
 }
+#: the streams whose lines carry a bar index ``i`` the feature engine reads (bars, and the studies
+#: it attributes to bars by index): the index rule of ``mia.market.judge`` applies to them
+INDEXED = frozenset({"basedata", "vwap", "vva", "atr"})
+#: trade and quote lines carry ``seq``: one already seen in the stream that day is a duplicate
+SEQUENCED = frozenset({"trade", "quote"})
+#: the price fields of the streams the price band of ``mia.market.judge`` applies to
+BANDED: dict[str, tuple[str, ...]] = {"trade": ("px",), "quote": ("bid", "ask"), "basedata": ("o", "h", "l", "c")}
 
 
 def event(t: float, type: str, chart: int = 3, sym: str = "", **f) -> Event:

@@ -1,11 +1,8 @@
-"""Time order of the market data: the order rule of a file's lines, and the one merge of a day's files.
+"""Time order of the market data: the one merge of a day's files.
 
-The order rule, twice side by side: ``StreamOrder.judge`` over ``Event``s (replay, the live tail,
-the lines the columnar reader parses) and ``clamp``, its numba twin over the time column of a
-scanned per-chart file (``mia.market.columnar``). Per (chart, type) stream, a line more than
-``TOLERANCE_S`` before the stream's latest kept time is ``out_of_order`` (skipped), a smaller
-step back is clamped to that time; depth is exempt. In a per-chart file a line more than
-``JUMP_S`` after the latest kept time waits for the next line (see ``StreamOrder``).
+The rules between the lines of one stream (order, duplicates, bar indexes, the price band) are
+``mia.market.judge``'s (``StreamOrder`` over ``Event``s, ``Stream`` over a scanned file's columns);
+their names are re-exported here for the readers.
 
 The merge: each file's kept lines, in file order, are one run; a day's runs are merged by (time,
 run), ties to the earlier run, by ``merged_rounds`` over buffered sources (a chunk at a time,
@@ -21,120 +18,11 @@ import numba as nb
 import numpy as np
 
 from mia.market.events import Event
+from mia.market.judge import JUMP_S, TOLERANCE_S, StreamOrder
 
-TOLERANCE_S = 2.0
-#: a line this far ahead of its per-chart file's latest time waits for the next line to confirm it
-JUMP_S = 300.0
-
-
-class StreamOrder:
-    """The order rule for the lines of one file, its state kept from call to call (chunks, polls).
-
-    Per (chart, type) stream: a line more than ``TOLERANCE_S`` earlier than the stream's latest
-    kept time is ``out_of_order`` (skipped), a smaller step back is clamped to that time; depth is
-    exempt. In a per-chart file (one stream, ``stream`` given) a line more than ``JUMP_S`` after
-    the latest kept time waits for the next line: if that one is more than ``TOLERANCE_S`` before
-    it, the jumped line is the bad one (``out_of_order``) and the next is judged against the time
-    before the jump. Without this, one line stamped hours ahead would make the rest of its file
-    out of order. ``flush()`` gives the line still waiting when the file ends (or, live, when the
-    other files' clock has reached it). A file's first line is taken as it is (there is nothing
-    to hold it against), and a unified file interleaves its streams in time order (a held line
-    would move), so there a jump is not held.
-    """
-
-    __slots__ = ("stream", "prev", "held", "last")
-
-    def __init__(self, stream: tuple | None):
-        self.stream = stream
-        self.prev = -1e300
-        self.held: Event | None = None
-        self.last: dict = {}
-
-    def judge(self, events: list[Event], bad) -> list[Event]:
-        """The events of ``events`` (in file order) to emit now; ``bad(reason)`` for each dropped."""
-        if self.stream is None:
-            return self._unified(events, bad)
-        if self.stream[1] == "depth":
-            return events
-        out: list[Event] = []
-        append = out.append
-        prev, held = self.prev, self.held
-        for ev in events:
-            t = ev.t
-            if held is not None:
-                if t < held.t - TOLERANCE_S:
-                    bad("out_of_order")            # the held line jumped ahead of its stream
-                else:
-                    append(held)
-                    prev = held.t
-                held = None
-            if t >= prev:
-                if t > prev + JUMP_S and prev > -1e300:
-                    held = ev
-                    continue
-                prev = t
-            elif t < prev - TOLERANCE_S:
-                bad("out_of_order")
-                continue
-            else:
-                ev = ev._replace(t=prev)
-            append(ev)
-        self.prev, self.held = prev, held
-        return out
-
-    def flush(self) -> list[Event]:
-        held, self.held = self.held, None
-        if held is None:
-            return []
-        self.prev = held.t
-        return [held]
-
-    def _unified(self, events: list[Event], bad) -> list[Event]:
-        out: list[Event] = []
-        last = self.last
-        for ev in events:
-            if ev.type != "depth":
-                key = (ev.chart, ev.type)
-                prev = last.get(key)
-                t = ev.t
-                if prev is not None and t < prev:
-                    if t < prev - TOLERANCE_S:
-                        bad("out_of_order")
-                        continue
-                    ev = ev._replace(t=prev)
-                else:
-                    last[key] = t
-            out.append(ev)
-        return out
-
-
-@nb.njit(cache=True)
-def clamp(t, prev, tol, jump):
-    """``StreamOrder.judge`` of a per-chart file (not depth) over its times ``t`` (clamped in
-    place), ``prev`` its state (the latest kept time, -1e300 at the start): keep[j] False for a
-    line more than ``tol`` before the latest kept time (a smaller step back is clamped to it), or
-    for a line more than ``jump`` ahead that the next line contradicts. Returns (keep, latest,
-    held): ``held`` the last row when it still waits for the next line, else -1."""
-    keep = np.ones(len(t), np.bool_)
-    held = -1
-    for j in range(len(t)):
-        tj = t[j]
-        if held >= 0:
-            if tj < t[held] - tol:
-                keep[held] = False
-            else:
-                prev = t[held]
-            held = -1
-        if tj >= prev:
-            if tj > prev + jump and prev > -1e300:
-                held = j
-                continue
-            prev = tj
-        elif tj < prev - tol:
-            keep[j] = False
-        else:
-            t[j] = prev
-    return keep, prev, held
+#: the rules between a stream's lines live in ``mia.market.judge``; their names, for the readers
+__all__ = ["TOLERANCE_S", "JUMP_S", "StreamOrder", "EventRun", "Round", "Source", "merged_rounds", "merged_events",
+           "merge_lists", "stamp"]
 
 
 # ---- the merge -------------------------------------------------------------------------------------

@@ -1,22 +1,28 @@
 """Sierra Chart JSONL lines -> ``Event``s, and the tally of lines that could not be used.
 
-A bad line (invalid JSON, NaN / Infinity, unknown type, a missing or non-numeric field, a side
-that is not BUY/SELL (trade) or BID/ASK (depth), a trade volume <= 0 or a negative depth size, a
-non-positive price, a time outside 1970-2100 or too far out of order) raises ``BadLine`` with a
-short reason; readers count it per file and reason in ``BadLines`` and go on. Nothing about one
-line is ever fatal.
+The one place where a line's fields are validated: every field a consumer reads (``events``:
+REQUIRED, OPTIONAL, CHOICES, SIZE_FIELDS, VOLUME_FIELDS, PRICE_FIELDS) is checked here, for every
+reader (replay, the columnar reader's slow path, the live tail), so a line that passes cannot
+break a consumer. A bad line (invalid JSON, NaN / Infinity, unknown type, a missing or non-numeric
+field, a text field that is not a string, a side that is not BUY/SELL (trade) or BID/ASK (depth),
+a size that is not whole or out of bounds, a non-positive price, a time outside 1970-2100 or
+outside its file's trading day) raises ``BadLine`` with a short reason; readers count it per file
+and reason in ``BadLines`` and go on. The rules between lines (order, duplicates, bar indexes,
+the price band) are ``mia.market.judge``'s. Nothing about one line is ever fatal.
 """
 from __future__ import annotations
 
 import math
 import re
 from collections import Counter
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import orjson
 
 from mia.errors import MiaError
-from mia.market.events import CHOICES, PRICE_FIELDS, REQUIRED, SIZE_FIELDS, TEXT_FIELDS, Event
+from mia.market.events import (CHOICES, MAX_BAR_VOLUME, MAX_SIZE, OPTIONAL, PRICE_FIELDS, REQUIRED, SIZE_FIELDS,
+                               TEXT_FIELDS, VOLUME_FIELDS, Event)
 from mia.market.sctime import DEFAULT_ZONES, SC_MAX, SC_MIN, sc_to_epoch, zone_for
 
 _loads = orjson.loads
@@ -35,13 +41,17 @@ class BadLine(MiaError):
 
 
 class BadLines:
-    """Counts of skipped lines per (file, reason)."""
+    """Counts of skipped lines per (file, reason); ``bytes``: the bytes that went with a
+    ``partial_line`` (a file whose lines end in CR only is one partial line: this says how big)."""
 
     def __init__(self) -> None:
         self.counts: Counter = Counter()
+        self.bytes: Counter = Counter()
 
-    def add(self, path: str, reason: str) -> None:
+    def add(self, path: str, reason: str, nbytes: int = 0) -> None:
         self.counts[(path, reason)] += 1
+        if nbytes:
+            self.bytes[(path, reason)] += nbytes
 
     @property
     def total(self) -> int:
@@ -60,16 +70,64 @@ class BadLines:
         return out
 
 
+def _real_date(text: str) -> bool:
+    try:
+        datetime.strptime(text, "%Y%m%d")
+    except ValueError:
+        return False
+    return True
+
+
 def file_kind(path: str | Path) -> tuple[int | None, str | None, str | None]:
-    """(chart, type, YYYYMMDD) from a file name; the type is None for a unified file."""
+    """(chart, type, YYYYMMDD) from a file name; the type is None for a unified file; all None for
+    a name that is not a Sierra file's (or whose date does not exist: ``name_problem`` says why)."""
     name = Path(path).name
     m = FILE_RE.match(name)
     if m:
-        return int(m.group(1)), m.group(2), m.group(3)
+        return (int(m.group(1)), m.group(2), m.group(3)) if _real_date(m.group(3)) else (None, None, None)
     m = UNIFIED_RE.match(name)
     if m:
-        return None, None, m.group(1)
+        return (None, None, m.group(1)) if _real_date(m.group(1)) else (None, None, None)
     return None, None, None
+
+
+def name_problem(path: str | Path) -> str | None:
+    """Why a file that looks like market data is not read (None: it is a Sierra file, or it does
+    not look like data at all): an impossible date, or a name in another case."""
+    name = Path(path).name
+    m = FILE_RE.match(name) or UNIFIED_RE.match(name)
+    if m:
+        day = m.groups()[-1]
+        return None if _real_date(day) else f"its date {day} does not exist"
+    lower = name.lower()
+    if FILE_RE.match(lower) or UNIFIED_RE.match(lower):
+        return ("the name is not in lower case (expected chart_<N>_<type>_<YYYYMMDD>.jsonl or "
+                "mia_unified_<YYYYMMDD>.jsonl)")
+    if lower.endswith(".jsonl") and not name.startswith("."):
+        return ("not a Sierra Chart JSONL file (expected chart_<N>_<type>_<YYYYMMDD>.jsonl or "
+                "mia_unified_<YYYYMMDD>.jsonl)")
+    return None
+
+
+#: a file's lines may lie this far outside its trading day (a dumper that starts files at midnight
+#: of its own zone, or of UTC, writes the evening of the trading day before into them)
+DAY_SLACK_S = 2 * 3600.0
+
+
+def day_window(day: str) -> tuple[float, float]:
+    """The UTC epochs a line of a file named for ``day`` (YYYYMMDD) may carry: its trading day
+    (``mia.calendar``: from the roll the evening before) and its calendar date in the trading
+    day's zone, widened by DAY_SLACK_S either side."""
+    from mia.calendar import day_bounds, sessions
+
+    zone = sessions().roll_zone
+    d = date(int(day[:4]), int(day[4:6]), int(day[6:]))
+    noon = datetime(d.year, d.month, d.day, 12, tzinfo=zone).timestamp()
+    _, start, end = day_bounds(noon)
+    midnight = datetime(d.year, d.month, d.day, tzinfo=zone).timestamp()
+    nxt = d + timedelta(days=1)
+    next_midnight = datetime(nxt.year, nxt.month, nxt.day, tzinfo=zone).timestamp()
+    return min(start, midnight) - DAY_SLACK_S, max(end, next_midnight) + DAY_SLACK_S
 
 
 def _num(v) -> bool:
@@ -85,14 +143,25 @@ def _reason(d: dict, typ: str, t) -> str:
         if type(v) not in _NUMSET:
             return "missing_field" if v is None else "non_numeric_field"
     for key in _TEXT[typ]:
-        if d.get(key) is None:
-            return "missing_field"
+        v = d.get(key)
+        if type(v) is not str:
+            return "missing_field" if v is None else "bad_field"
+    for key in _OPT_NUMERIC[typ]:
+        if type(d.get(key, 0)) not in _NUMSET:
+            return "non_numeric_field"
+    for key in _OPT_TEXT[typ]:
+        if type(d.get(key, "")) is not str:
+            return "bad_field"
     for key, words in CHOICES.get(typ, {}).items():
         if d.get(key) not in words:
             return "bad_side" if key == "side" else "bad_field"
     if typ in SIZE_FIELDS:
         key, floor = SIZE_FIELDS[typ]
-        if not floor < d[key] < _INF:
+        if not (floor < d[key] <= MAX_SIZE and d[key] % 1 == 0):
+            return "bad_size"
+    for key in VOLUME_FIELDS.get(typ, ()):
+        v = d.get(key, 0)
+        if not (0 <= v <= MAX_BAR_VOLUME and v % 1 == 0):
             return "bad_size"
     return "bad_price"
 
@@ -112,22 +181,28 @@ def _compile_check(typ: str):
     """One generated boolean expression per type: every check of a good line in a single call."""
     conds = ["type(t) in NUM", "T_MIN < t < T_MAX"]
     conds += [f"type(d.get({k!r})) in NUM" for k in _NUMERIC[typ]]
-    conds += [f"d.get({k!r}) is not None" for k in _TEXT[typ]]
+    conds += [f"type(d.get({k!r})) is str" for k in _TEXT[typ]]
+    conds += [f"type(d.get({k!r}, 0)) in NUM" for k in _OPT_NUMERIC[typ]]
+    conds += [f"type(d.get({k!r}, '')) is str" for k in _OPT_TEXT[typ]]
     conds += [f"d.get({k!r}) in {words!r}" for k, words in CHOICES.get(typ, {}).items()]
     if typ in SIZE_FIELDS:
         key, floor = SIZE_FIELDS[typ]
-        conds.append(f"{floor!r} < d[{key!r}] < INF")
+        conds.append(f"{floor!r} < d[{key!r}] <= MAX_SIZE and d[{key!r}] % 1 == 0")
+    conds += [f"0 <= d.get({k!r}, 0) <= MAX_VOL and d.get({k!r}, 0) % 1 == 0" for k in VOLUME_FIELDS.get(typ, ())]
     conds += [f"0 < d[{k!r}] < INF" for k in PRICE_FIELDS.get(typ, ())]
     if typ == "vix":
         conds.append("vix_ok(d)")
     return eval("lambda d, t: " + " and ".join(conds),
-                {"NUM": _NUMSET, "INF": _INF, "T_MIN": SC_MIN, "T_MAX": SC_MAX, "vix_ok": _vix_ok})
+                {"NUM": _NUMSET, "INF": _INF, "T_MIN": SC_MIN, "T_MAX": SC_MAX, "vix_ok": _vix_ok,
+                 "MAX_SIZE": MAX_SIZE, "MAX_VOL": MAX_BAR_VOLUME})
 
 
 _NUMSET = frozenset((int, float))
 _INF = math.inf
 _NUMERIC = {typ: tuple(k for k in req if k not in TEXT_FIELDS) for typ, req in REQUIRED.items()}
 _TEXT = {typ: tuple(k for k in req if k in TEXT_FIELDS) for typ, req in REQUIRED.items()}
+_OPT_NUMERIC = {typ: tuple(k for k in OPTIONAL.get(typ, ()) if k not in TEXT_FIELDS) for typ in REQUIRED}
+_OPT_TEXT = {typ: tuple(k for k in OPTIONAL.get(typ, ()) if k in TEXT_FIELDS) + ("sym",) for typ in REQUIRED}
 _CHECK = {typ: _compile_check(typ) for typ in REQUIRED}
 _UNIX_DAYS = 25569.0
 _new = tuple.__new__
@@ -141,12 +216,14 @@ class LineParser:
     """
 
     def __init__(self, file_type: str | None = None, chart: int | None = None,
-                 zones: dict[str, str] | None = None):
+                 zones: dict[str, str] | None = None, day: str | None = None):
         self.file_type = file_type
         self.chart = chart
         zones = zones or DEFAULT_ZONES
         self._zone = {typ: zone_for(typ, zones) for typ in REQUIRED}
         self._offsets: dict[tuple[str, int], float] = {}
+        #: the UTC epochs a line may carry (``day_window`` of the file's day): else ``wrong_day``
+        self.lo, self.hi = day_window(day) if day is not None else (-_INF, _INF)
 
     def epoch(self, t: float, typ: str) -> float:
         zone = self._zone[typ]
@@ -168,15 +245,17 @@ class LineParser:
         if type(d) is not dict:
             raise BadLine("invalid_json")
         typ = d.get("type") or self.file_type
-        check = _CHECK.get(typ)
+        check = _CHECK.get(typ) if type(typ) is str else None
         if check is None:
             raise BadLine("unknown_type")
         t = d.get("t")
         if not check(d, t):
             raise BadLine(_reason(d, typ, t))
+        epoch = self.epoch(t, typ)
+        if not self.lo <= epoch <= self.hi:
+            raise BadLine("wrong_day")
         ch = d.get("chart", self.chart)
-        return _new(Event, (self.epoch(t, typ), typ, ch if type(ch) is int else (self.chart or 0),
-                            d.get("sym", ""), d))
+        return _new(Event, (epoch, typ, ch if type(ch) is int else (self.chart or 0), d.get("sym", ""), d))
 
     def batch(self, lines, bad) -> list[Event]:
         """The events of complete ``lines`` (bytes, no newline); ``bad(reason)`` for each bad one.
@@ -188,6 +267,7 @@ class LineParser:
         loads, JSONError, checks, zone_of, offsets = _loads, _JSONError, _CHECK, self._zone, self._offsets
         ftype, fchart = self.file_type, self.chart
         dchart = fchart or 0
+        lo, hi = self.lo, self.hi
         last_hour, last_zone, off = None, None, 0.0
         for raw in lines:
             try:
@@ -200,7 +280,7 @@ class LineParser:
                 bad("invalid_json")
                 continue
             typ = d.get("type") or ftype
-            check = checks.get(typ)
+            check = checks.get(typ) if type(typ) is str else None
             if check is None:
                 bad("unknown_type")
                 continue
@@ -219,13 +299,16 @@ class LineParser:
                         off = offsets[key] = local - sc_to_epoch(t, zone)
                     last_hour, last_zone = hour, zone
                 local -= off
+            if not lo <= local <= hi:
+                bad("wrong_day")
+                continue
             ch = d.get("chart", fchart)
             append(_new(Event, (local, typ, ch if type(ch) is int else dchart, d.get("sym", ""), d)))
         return out
 
 
 def parse_line(raw: bytes | str, file_type: str | None = None, chart: int | None = None,
-               zones: dict[str, str] | None = None) -> Event:
-    """One JSONL line -> Event; raises BadLine. ``file_type``/``chart`` come from the file name
-    (chart 4 lines carry no ``type``); ``zones`` maps type -> zone of its ``t`` (``DEFAULT_ZONES``)."""
-    return LineParser(file_type, chart, zones).one(raw)
+               zones: dict[str, str] | None = None, day: str | None = None) -> Event:
+    """One JSONL line -> Event; raises BadLine. ``file_type``/``chart``/``day`` come from the file
+    name (chart 4 lines carry no ``type``); ``zones`` maps type -> zone of its ``t`` (``DEFAULT_ZONES``)."""
+    return LineParser(file_type, chart, zones, day).one(raw)

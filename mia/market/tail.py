@@ -3,14 +3,19 @@
 ``Tail(path)`` takes what ``replay`` takes (a day folder, a folder of day folders, a file) and
 ``poll()`` returns the events of the complete lines new since the last poll; a half-written line
 waits for its newline. Every poll rescans, so a new day's files or day folder are picked up
-without a restart. Lines are judged as in a replay (``order.StreamOrder``: out of order by more
+without a restart. Lines are judged as in a replay (``judge.StreamOrder``: out of order by more
 than ``TOLERANCE_S`` in their (chart, type) stream is bad, a smaller step back is clamped, depth
-is exempt, a line far ahead of its per-chart file waits for the next line to confirm it, or for
-the wall clock or the other files to reach its time); a day's unified file is read only if the
-day has no per-chart files. A poll is merged like a replay (``order.merge_lists``) and never
+is exempt, duplicates, bar indexes and the price band as in a replay; a line far ahead of its
+per-chart file waits for the next line to confirm it, or for the wall clock or the other files
+to reach its time). A day's unified file is read for the streams no per-chart file holds, per
+stream and for good: a stream first read from the unified file stays on it (a per-chart file of
+it that appears later holds the same lines), one read from a per-chart file stays there. Files
+that look like data and are not read, or two files for one stream, are reported once in
+``warnings``. A poll is merged like a replay (``order.merge_lists``) and never
 stamps an event before one already returned (depth, a lagging file: the latest time). A file
 replaced (new inode) or rewritten (shrunk, or other bytes at its head or just before the read
-offset) is read again from its start; a vanished one is forgotten. A missing folder is reported
+offset) is read again from its start (a trade or quote seq it had is still a duplicate: a
+restarted dumper's rewrite is not counted twice); a vanished one is forgotten. A missing folder is reported
 once in ``warnings`` and polled until it appears. ``follow()`` sleeps between polls.
 """
 from __future__ import annotations
@@ -24,8 +29,10 @@ from pathlib import Path
 
 from mia.market.days import DayFiles, scan_days
 from mia.market.events import Event
-from mia.market.order import TOLERANCE_S, StreamOrder, merge_lists
+from mia.market.judge import StreamOrder, price_band
+from mia.market.order import TOLERANCE_S, merge_lists
 from mia.market.sierra import BadLines, LineParser, file_kind
+from mia.market.unified import cover_table, drop_covered, uncovered
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +70,10 @@ class _Cursor:
             self.head = (self.head + data)[:FINGERPRINT]
         self.behind = (self.behind + data)[-FINGERPRINT:]
 
-    def judge(self, events: list[Event], bad: Callable[[str], None]) -> list[Event]:
-        """Replay's order rule (``order.StreamOrder``), its state kept across polls."""
+    def judge(self, events: list[Event], bad: Callable[[str], None], band: float) -> list[Event]:
+        """Replay's rules (``judge.StreamOrder``), their state kept across polls."""
         if self.order is None:
-            self.order = StreamOrder(self.stream)
+            self.order = StreamOrder(self.stream, band)
         return self.order.judge(events, bad)
 
 
@@ -87,9 +94,11 @@ class Tail:
     def __post_init__(self) -> None:
         self.folder = Path(self.folder)
         self._files: dict[str, _Cursor] = {}
-        self._source: dict[str, str] = {}     # day -> "chart" | "unified", once chosen
+        self._owner: dict[str, dict] = {}     # day -> {(chart, type): "chart" | "unified"}, once chosen
         self._clock = float("-inf")
         self._missing = False
+        self._band = price_band()
+        self._noted: set[str] = set()
 
     def _warn(self, message: str) -> None:
         self.warnings.append(message)
@@ -111,24 +120,33 @@ class Tail:
         if self._missing:
             self._missing = False
             log.info("%s: the folder appeared", root)
-        return scan_days([root], strict=False)
+        notes: list[str] = []
+        found = scan_days([root], strict=False, notes=notes)
+        for message in notes:
+            if message not in self._noted:
+                self._noted.add(message)
+                self._warn(message)
+        return found
 
-    def _pick(self, day: str, files: DayFiles) -> list[Path]:
+    def _pick(self, day: str, files: DayFiles) -> list[tuple[Path, frozenset]]:
+        """The files of ``day`` to read now, each with the streams it is not read for."""
+        none: frozenset = frozenset()
         if self.unified is True:
-            return files.chart + files.unified
+            return [(p, none) for p in files.chart + files.unified]
         if self.unified is False:
-            return files.chart
-        # sticky: a day read from its unified file stays on it while it exists (per-chart files
-        # created a moment later hold the same lines: switching would give the day twice)
-        if self._source.get(day) == "unified" and files.unified:
-            src = "unified"
-        else:
-            src = "chart" if files.chart else "unified"
-        self._source[day] = src
-        return files.unified if src == "unified" else files.chart
+            return [(p, none) for p in files.chart]
+        owner = self._owner.setdefault(day, {})
+        out = []
+        for p in files.chart:
+            chart, typ, _ = file_kind(p)
+            if owner.setdefault((chart, typ), "chart") == "chart":
+                out.append((p, none))
+        out += [(p, frozenset(k for k, v in owner.items() if v == "chart")) for p in files.unified]
+        return out
 
-    def _read(self, path: Path) -> list[Event]:
-        """The judged events of the complete lines new in ``path`` since the last poll."""
+    def _read(self, path: Path, skip: frozenset = frozenset()) -> list[Event]:
+        """The judged events of the complete lines new in ``path`` since the last poll (a unified
+        file: not those of the streams in ``skip``)."""
         name = str(path)
         cur = self._files.get(name)
         try:
@@ -143,9 +161,12 @@ class Tail:
                 st = os.fstat(fh.fileno())
                 if (cur is None or cur.inode != st.st_ino or st.st_size < cur.offset
                         or not cur.same_file(fh)):
-                    chart, typ, _ = file_kind(path)
-                    cur = self._files[name] = _Cursor(st.st_ino, LineParser(typ, chart, self.zones),
+                    chart, typ, day = file_kind(path)
+                    before = cur.order if cur is not None else None
+                    cur = self._files[name] = _Cursor(st.st_ino, LineParser(typ, chart, self.zones, day),
                                                       None if typ is None else (chart, typ))
+                    if before is not None:       # read again from its start: seqs seen stay seen
+                        cur.order = StreamOrder(cur.stream, self._band, before=before)
                 cur.mtime_ns = st.st_mtime_ns
                 if st.st_size == cur.offset:
                     return []
@@ -154,13 +175,16 @@ class Tail:
         except OSError:
             return []
         cur.advance(data)
-        lines = (cur.partial + data).split(b"\n")
-        cur.partial = lines.pop()          # b"" when the data ended with a newline
+        buf = cur.partial + data
+        cut = buf.rfind(b"\n") + 1
+        cur.partial = buf[cut:]            # b"" when the data ended with a newline
+        skip = skip if cur.stream is None else frozenset()
+        lines = uncovered(buf[:cut], cover_table(skip)) if skip else buf[:cut].split(b"\n")[:-1]
 
         def on_bad(reason: str) -> None:
             self.bad.add(name, reason)
 
-        return cur.judge(cur.parser.batch(lines, on_bad), on_bad)
+        return cur.judge(drop_covered(cur.parser.batch(lines, on_bad), skip), on_bad, self._band)
 
     def poll(self) -> list[Event]:
         found = self._scan()
@@ -168,20 +192,24 @@ class Tail:
         days: list[list[list[Event]]] = []
         for day in sorted(found):
             streams = []
-            for path in self._pick(day, found[day]):
+            owner = self._owner.setdefault(day, {}) if self.unified is None else None
+            for path, skip in self._pick(day, found[day]):
                 seen.add(str(path))
-                evs = self._read(path)
+                evs = self._read(path, skip)
                 cur = self._files.get(str(path))
-                if cur is not None and cur.order is not None and cur.order.held is not None \
-                        and cur.order.held.t <= max(self._clock, self.now()) + TOLERANCE_S:
-                    evs = evs + cur.order.flush()  # a jump ahead that is not in the future: a real gap
+                if cur is not None and cur.order is not None:
+                    # a jump ahead that is not in the future: a real gap
+                    evs = evs + cur.order.release_if(max(self._clock, self.now()) + TOLERANCE_S)
+                if owner is not None and cur is not None and cur.stream is None:
+                    for ev in evs:                 # the unified file's streams stay on it
+                        owner.setdefault((ev.chart, ev.type), "unified")
                 if evs:
                     streams.append(evs)
             days.append(streams)
         for gone in set(self._files) - seen:
             del self._files[gone]
-        for day in set(self._source) - set(found):
-            del self._source[day]
+        for day in set(self._owner) - set(found):
+            del self._owner[day]
         events: list[Event] = []
         clock = self._clock
         for streams in days:                       # stamped: depth (bar-stamped), a lagging file

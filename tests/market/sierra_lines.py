@@ -1,6 +1,7 @@
 """Hand-written Sierra Chart JSONL lines for the market tests."""
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -19,8 +20,13 @@ def line(**d) -> str:
     return json.dumps(d) + "\n"
 
 
-def trade(t, px, vol=1, side="BUY"):
-    return line(t=sc(t, "UTC"), sym="ESZ25_FUT_CME", type="trade", side=side, px=px, vol=vol, seq=1, tt=2, chart=3)
+#: the seq of the next line written (every line its own, as a dumper writes them)
+_SEQ = itertools.count(1)
+
+
+def trade(t, px, vol=1, side="BUY", seq=None):
+    seq = next(_SEQ) if seq is None else seq
+    return line(t=sc(t, "UTC"), sym="ESZ25_FUT_CME", type="trade", side=side, px=px, vol=vol, seq=seq, tt=2, chart=3)
 
 
 def bar(t, i, c):
@@ -28,6 +34,7 @@ def bar(t, i, c):
                 v=10, bidvol=4, askvol=6, chart=3)
 
 
-def quote_line(t, bid):
+def quote_line(t, bid, seq=None):
+    seq = next(_SEQ) if seq is None else seq
     return line(t=sc(t, "UTC"), sym="ESZ25_FUT_CME", type="quote", kind="BIDASK", bid=bid, ask=bid + 0.25,
-                bq=1, aq=1, seq=1, chart=3)
+                bq=1, aq=1, seq=seq, chart=3)

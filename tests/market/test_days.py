@@ -25,7 +25,7 @@ def test_days_in_order_per_chart_and_unified_files_two_levels_down(tmp_path):
     touch(tmp_path / "a" / "b" / "c" / "chart_3_trade_20251119.jsonl")        # three levels down: not seen
     days = scan_days([tmp_path])
     assert list(days) == ["20251120", "20251121"]
-    assert days["20251121"].chart == [a] and days["20251121"].unified == [u] and days["20251121"].replayed == [a]
+    assert days["20251121"].chart == [a] and days["20251121"].unified == [u] and days["20251121"].replayed == [a, u]
     assert days["20251120"].replayed == [b]
     assert scan_days([tmp_path], strict=False) == days
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mia.market.events import event
-from mia.market.order import JUMP_S, TOLERANCE_S, EventRun, StreamOrder, clamp, merge_lists, merged_events
+from mia.market.order import JUMP_S, TOLERANCE_S, EventRun, StreamOrder, merge_lists, merged_events
 from mia.market.replay import replay
 from mia.market.sierra import BadLines
 from mia.market.sim import SimConfig, simulate
@@ -48,33 +48,28 @@ steps = st.lists(st.one_of(st.floats(-3 * TOLERANCE_S, 3 * TOLERANCE_S), st.floa
 
 
 @settings(max_examples=200, deadline=None)
-@given(steps, cuts)
-def test_clamp_is_stream_order_over_arrays(deltas, cut):
-    """``clamp`` (over a scanned file's times, a row waiting carried to the next chunk as the
-    columnar reader does) keeps, clamps and drops exactly what ``StreamOrder.judge`` does."""
+@given(steps, cuts, st.lists(st.integers(0, 12), min_size=41, max_size=41),
+       st.lists(st.sampled_from([1.0, 1.0, 1.0, 1.01, 0.5, 1e6]), min_size=41, max_size=41))
+def test_the_rules_do_not_depend_on_the_chunking(deltas, cut, seqs, moves):
+    """``StreamOrder.judge`` (times, duplicate seqs, prices that jump) keeps, clamps and drops the
+    same lines however a file is cut into chunks, and at the same verdicts as one whole chunk."""
     times = list(np.cumsum([T0, *deltas]))
-    order, bad = StreamOrder((3, "trade")), []
-    want = []
-    for part in chunked([event(t, "trade", px=k) for k, t in enumerate(times)], cut):
-        want += order.judge(part, bad.append)
-    want += order.flush()
-    prev, carry, got, dropped = -1e300, None, [], 0
-    for part in chunked(list(enumerate(times)), cut):
-        ids = [k for k, _ in part]
-        t = np.array([tt for _, tt in part])
-        if carry is not None:
-            ids, t = [carry[0], *ids], np.concatenate([[carry[1]], t])
-            carry = None
-        keep, prev, held = clamp(t, prev, TOLERANCE_S, JUMP_S)
-        if held >= 0:
-            keep[held] = False
-            carry = (ids[held], float(t[held]))
-        dropped += int(len(keep) - keep.sum()) - (held >= 0)
-        got += [(k, float(tt)) for k, tt, kk in zip(ids, t, keep) if kk]
-    if carry is not None:
-        got.append(carry)
-    assert got == [(e.f["px"], e.t) for e in want]
-    assert dropped == len(bad) and set(bad) <= {"out_of_order"}
+    px = list(np.cumprod([5000.0, *moves[:len(deltas)]]))
+    lines = [event(t, "trade", px=p, vol=1, seq=s, k=k) for k, (t, p, s) in enumerate(zip(times, px, seqs))]
+
+    def judged(parts):
+        order, bad = StreamOrder((3, "trade")), []
+        out = []
+        for part in parts:
+            out += order.judge([e._replace(f=dict(e.f)) for e in part], bad.append)
+        out += order.flush()
+        return [(e.f["k"], e.t) for e in out], sorted(bad)
+
+    whole = judged([lines])
+    assert judged(chunked(lines, cut)) == whole
+    kept, bad = whole
+    assert len(kept) + len(bad) == len(lines)
+    assert [t for _, t in kept] == sorted(t for _, t in kept)        # clamped: never back in time
 
 
 def test_replay_is_the_oracle_on_simulated_days(tmp_path):
@@ -89,7 +84,8 @@ def test_replay_is_the_oracle_on_simulated_days(tmp_path):
 
 def test_replay_is_the_oracle_on_lagging_and_bar_stamped_files(tmp_path):
     (tmp_path / "chart_3_trade_20251120.jsonl").write_text(
-        "".join(trade(T0 + k, 5000.0 + k) for k in range(5)) + trade(T0 + 3.5, 1.0) + trade(T0 + 1, 1.5) + trade(T0 + 10, 2.0))
+        "".join(trade(T0 + k, 5000.0 + k) for k in range(5)) + trade(T0 + 3.5, 5003.5) + trade(T0 + 1, 5001.5)
+        + trade(T0 + 10, 5010.0))
     (tmp_path / "chart_3_basedata_20251120.jsonl").write_text(bar(T0, 1, 5000.0) + bar(T0 + 60, 2, 5000.5))
     (tmp_path / "chart_3_quote_20251120.jsonl").write_text(
         quote_line(T0 + 0.5, 4999.75) + quote_line(T0 + 0.5, 4999.5) + quote_line(T0 + 9, 5000.0))

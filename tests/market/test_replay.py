@@ -76,10 +76,14 @@ def test_merge_order_and_exact_bad_counts(tmp_path):
                                "unknown_type": 1}
 
 
-def test_unified_file_is_ignored_when_per_chart_files_exist(tmp_path):
+def test_a_unified_file_gives_the_streams_the_per_chart_files_lack(tmp_path):
+    """Issue 10: a unified file was ignored whole as soon as one per-chart file sat beside it."""
     (tmp_path / "chart_3_trade_20251120.jsonl").write_text(trade(T0, 5000.0))
     (tmp_path / "mia_unified_20251120.jsonl").write_text(trade(T0, 5000.0) + bar(T0, 1, 5000.0))
-    assert [e.type for e in replay([tmp_path])] == ["trade"]
+    bad = BadLines()
+    got = list(replay([tmp_path], bad=bad))
+    assert [e.type for e in got] == ["trade", "basedata"]           # the trade once, the bar from the unified file
+    assert bad.total == 0
     only = tmp_path / "u"
     only.mkdir()
     (only / "mia_unified_20251121.jsonl").write_text(trade(T0 + 86400, 5000.0) + bar(T0 + 86400, 1, 5000.0))
@@ -116,6 +120,8 @@ def test_inspect_and_cli(tmp_path, capsys):
     assert info["first"] == datetime.fromtimestamp(round(T0), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert main(["data", "inspect", str(tmp_path), "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert set(printed) == {"types", "bad", "first", "last"} and printed["types"]["trade"] == 2
+    assert set(printed) == {"types", "bad", "first", "last", "notes", "partial_bytes"}
+    assert printed["types"]["trade"] == 2
+    assert printed["notes"] == [] and printed["partial_bytes"] == {}
     assert main(["data", "inspect", str(tmp_path / "missing")]) == 1
     assert "no such file" in capsys.readouterr().err

@@ -10,7 +10,16 @@ from mia.market.order import TOLERANCE_S
 from mia.market.replay import replay
 from mia.market.sierra import BadLines
 from mia.market.tail import Tail
-from sierra_lines import T0, bar, sc, trade
+from sierra_lines import T0, bar, sc
+from sierra_lines import trade as trade_at
+
+#: prices here are written as steps from BASE (the price band would refuse a toy price that doubles)
+BASE = 5000.0
+_seq = iter(range(1, 10**6))
+
+
+def trade(t, k):
+    return trade_at(t, BASE + k)
 
 NY_T = sc(T0, "America/New_York")
 
@@ -27,11 +36,11 @@ def depth(t_sc, price):
 
 def quote(t, bid):
     return json.dumps({"t": sc(t, "UTC"), "type": "quote", "kind": "BIDASK", "bid": bid, "ask": bid + 0.25,
-                       "bq": 1, "aq": 1, "seq": 1, "chart": 3, "sym": "ESZ25_FUT_CME"}) + "\n"
+                       "bq": 1, "aq": 1, "seq": next(_seq), "chart": 3, "sym": "ESZ25_FUT_CME"}) + "\n"
 
 
 def px(events):
-    return [e.f["px"] for e in events]
+    return [round(e.f["px"] - BASE, 6) for e in events]
 
 
 def test_out_of_order_lines_are_counted_per_stream_and_small_steps_clamped(tmp_path):
@@ -65,7 +74,7 @@ def test_a_unified_file_is_judged_stream_by_stream(tmp_path):
     assert tail.bad.total == 0
     append(f, trade(T0 + 20, 2.0) + bar(T0, 1, 5000.5) + trade(T0 + 31, 3.0))
     got = tail.poll()
-    assert [(e.type, e.f.get("px", e.f.get("c"))) for e in got] == [("basedata", 5000.5), ("trade", 3.0)]
+    assert [(e.type, e.f.get("px", e.f.get("c"))) for e in got] == [("basedata", 5000.5), ("trade", BASE + 3.0)]
     assert tail.bad.by_file() == {str(f): {"out_of_order": 1}}
 
 
@@ -92,18 +101,21 @@ def test_rewritten_in_place_behind_the_offset_is_read_again(tmp_path):
     with open(f, "r+") as fh:                            # same head, other bytes just before the offset
         fh.truncate(0)
         fh.write(head + trade(T0 + 4, 2.5) + trade(T0 + 5, 4.0))
-    assert px(tail.poll()) == [1.0, 1.1, 1.2, 1.3, 2.5, 4.0]
+    # read again from its start: the head's lines (their seqs) were seen, the others are new
+    assert px(tail.poll()) == [2.5, 4.0]
+    assert tail.bad.by_reason() == {"duplicate": 4}
     st = os.stat(f)
-    first, other = trade(T0, 1.0), trade(T0, 5.0)
-    assert len(other) == len(first)
+    first = f.read_text().splitlines(keepends=True)[0]
+    other = first.replace('"px": 5001.0', '"px": 5005.0').replace('"seq": ', '"seq": 9').replace('"tt": 2', '"tt":2')
+    assert len(other) == len(first) and other != first
     with open(f, "r+") as fh:                            # same size, same inode, other first line
         fh.write(other)
     os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))   # a later write, whatever the fs clock
     assert os.stat(f).st_size == st.st_size
-    assert px(tail.poll()) == [5.0, 1.1, 1.2, 1.3, 2.5, 4.0]      # read again from its start
+    assert px(tail.poll()) == [5.0]                      # read again from its start: the rest was seen
+    assert tail.bad.by_reason() == {"duplicate": 4 + 5}
     append(f, trade(T0 + 6, 6.0))                        # appended as usual: only the new line
     assert px(tail.poll()) == [6.0]
-    assert tail.bad.total == 0
 
 
 def test_a_folder_of_day_folders_and_rotation_to_a_new_day_folder(tmp_path):
@@ -183,3 +195,21 @@ def test_first_poll_of_a_finished_folder_equals_its_replay(tmp_path):
     assert tail.poll() == want
     assert tail.bad.by_file() == bad.by_file()
     assert bad.by_reason() == {"invalid_json": 1, "out_of_order": 2}
+
+
+def test_a_unified_file_beside_per_chart_files_gives_the_streams_they_lack_for_good(tmp_path):
+    """Per stream: a stream first read from the unified file stays on it, one a per-chart file
+    holds is read from that file only; nothing is read twice, nothing dropped."""
+    uni = tmp_path / "mia_unified_20251120.jsonl"
+    uni.write_text(trade(T0, 1.0) + bar(T0, 1, 5000.0))
+    tail = Tail(tmp_path)
+    assert [e.type for e in tail.poll()] == ["trade", "basedata"]
+    # a per-chart file of a stream the unified file gave: its lines are the same, not read again
+    (tmp_path / "chart_3_trade_20251120.jsonl").write_text(trade(T0, 1.0) + trade(T0 + 1, 2.0))
+    append(uni, trade(T0 + 1, 2.0))
+    assert px(tail.poll()) == [2.0]
+    # a per-chart file of a stream the unified file never had: read from it, the unified copy skipped
+    (tmp_path / "chart_3_quote_20251120.jsonl").write_text(quote(T0 + 2, 4999.0))
+    append(uni, quote(T0 + 2, 4999.0) + trade(T0 + 3, 3.0))
+    got = tail.poll()
+    assert [e.type for e in got] == ["quote", "trade"] and tail.bad.total == 0

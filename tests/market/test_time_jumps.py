@@ -70,10 +70,11 @@ def test_a_quiet_market_loses_nothing(tmp_path, monkeypatch, chunk):
 
 
 def test_a_jump_confirmed_then_a_late_line_is_out_of_order(tmp_path):
-    lines = [trade(T0, 1.0), trade(T0 + 2 * JUMP_S, 2.0), trade(T0 + 2 * JUMP_S + 1, 3.0), trade(T0 + 5, 4.0)]
+    lines = [trade(T0, 5001.0), trade(T0 + 2 * JUMP_S, 5002.0), trade(T0 + 2 * JUMP_S + 1, 5003.0),
+             trade(T0 + 5, 5004.0)]
     folder = day(tmp_path, lines)
     events, reasons = replayed(folder)
-    assert [px for _, _, px in events] == [1.0, 2.0, 3.0] and reasons == {"out_of_order": 1}
+    assert [px for _, _, px in events] == [5001.0, 5002.0, 5003.0] and reasons == {"out_of_order": 1}
     assert blocked(folder) == (events, reasons)
 
 
@@ -93,23 +94,23 @@ def test_live_tail_holds_a_jump_until_confirmed_or_reached(tmp_path):
     folder = tmp_path / "20251120"
     folder.mkdir()
     trades, quotes = folder / "chart_3_trade_20251120.jsonl", folder / "chart_3_quote_20251120.jsonl"
-    trades.write_text(trade(T0, 1.0) + trade(T0 + 1, 2.0) + trade(T0 + 2.3 * HOURS, 9999.0))
-    quotes.write_text(quote_line(T0 + 0.5, 1.0))
+    trades.write_text(trade(T0, 5001.0) + trade(T0 + 1, 5002.0) + trade(T0 + 2.3 * HOURS, 9999.0))
+    quotes.write_text(quote_line(T0 + 0.5, 5001.0))
     clock = [T0 + 2]                                               # the wall clock, as the test sets it
     tail = Tail(folder, now=lambda: clock[0])
-    assert [e.f.get("px") for e in tail.poll() if e.type == "trade"] == [1.0, 2.0]   # 9999 waits
+    assert [e.f.get("px") for e in tail.poll() if e.type == "trade"] == [5001.0, 5002.0]   # 9999 waits
     with open(trades, "a") as fh:
-        fh.write(trade(T0 + 3, 3.0))                               # contradicts it: it was a glitch
+        fh.write(trade(T0 + 3, 5003.0))                               # contradicts it: it was a glitch
     clock[0] = T0 + 3
-    assert [e.f["px"] for e in tail.poll()] == [3.0]
+    assert [e.f["px"] for e in tail.poll()] == [5003.0]
     assert tail.bad.by_reason() == {"out_of_order": 1}
     with open(trades, "a") as fh:
-        fh.write(trade(T0 + 3 + 2 * JUMP_S, 4.0))                  # after a quiet market, in the future yet
+        fh.write(trade(T0 + 3 + 2 * JUMP_S, 5004.0))                  # after a quiet market, in the future yet
     assert tail.poll() == []
     clock[0] = T0 + 3 + 2 * JUMP_S                                 # now it is not: a real gap
-    assert [(e.type, e.f["px"]) for e in tail.poll()] == [("trade", 4.0)]
+    assert [(e.type, e.f["px"]) for e in tail.poll()] == [("trade", 5004.0)]
     with open(quotes, "a") as fh:
-        fh.write(quote_line(T0 + 4 + 2 * JUMP_S, 2.0))
+        fh.write(quote_line(T0 + 4 + 2 * JUMP_S, 5002.0))
     clock[0] += 1
     assert [e.type for e in tail.poll()] == ["quote"]
     assert tail.bad.by_reason() == {"out_of_order": 1}

@@ -7,8 +7,11 @@ million-line session replays in seconds:
 - trade / quote / depth / basedata files are scanned by numba (``jsonscan``); every other line,
   and every line the scanner does not vouch for, goes through ``LineParser.batch`` and is kept
   as an ``Event`` (bad lines are tallied there, by the market layer's rules);
-- times: SCDateTime -> UTC epoch with the parser's per-hour zone offsets; per file the order rule
-  (``mia.market.order``: ``StreamOrder``, for scanned files its array twin ``clamp``);
+- times: SCDateTime -> UTC epoch with the parser's per-hour zone offsets, a line outside its
+  file's trading day ``wrong_day``; per file the rules between lines (``mia.market.judge``: order,
+  duplicates, bar indexes, the price band; ``StreamOrder`` for parsed files, the same kernel over
+  the columns of a scanned file); a unified file is read for the streams the per-chart files lack
+  (``mia.market.unified``);
 - files of a day are merged by (time, file position) and stamped by replay's own merge
   (``order.merged_rounds``, ``order.stamp``: never earlier than the latest time emitted).
 
@@ -31,14 +34,18 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-from mia.market.columnar.codes import CHART, DEPTH, KIND, NCOLS, OTHER, PASS, QUOTE, SYM, TRADE
+from mia.market.columnar.codes import BASEDATA, CHART, DEPTH, KIND, NCOLS, OTHER, PASS, QUOTE, SYM, TRADE
 from mia.market.columnar.daycache import DayCache
 from mia.market.columnar.jsonscan import OK, SLOW, scan_lines
-from mia.market.events import Event
-from mia.market.order import JUMP_S, TOLERANCE_S, StreamOrder, clamp, merged_rounds, stamp
-from mia.market.replay import select_days, with_progress
+from mia.market.days import covered
+from mia.market.events import BANDED, Event
+from mia.market.judge import (KEEP, R_BAND, R_DEDUP, R_INDEX, REASONS, Stream, StreamOrder, as_judged, price_band,
+                              rules_for)
+from mia.market.order import merged_rounds, stamp
+from mia.market.replay import select_days, warn_empty, with_progress
 from mia.market.sctime import sc_to_epoch, zone_for
 from mia.market.sierra import BadLine, BadLines, LineParser, file_kind
+from mia.market.unified import cover_table, drop_covered, uncovered
 
 #: bytes read per refill: scanned files (rows of 40 bytes) and parsed ones (an Event and dict a line)
 CHUNK = 1 << 20
@@ -124,20 +131,26 @@ _EMPTY_X = np.empty((0, NCOLS))
 class _Source:
     """One file read chunk by chunk into column buffers (unconsumed rows only)."""
 
-    def __init__(self, path: Path, zones, bad: BadLines, counter: list[int], syms: list[str]):
+    def __init__(self, path: Path, zones, bad: BadLines, counter: list[int], syms: list[str],
+                 skip: frozenset = frozenset(), band: float | None = None):
         self.path, self.name = path, str(path)
+        self.bad = bad
         self.syms = syms                       # the day's symbols (SYM column -> symbol)
         self.sym: bytes | None = None          # the symbol the scanner expects, once seen
         self.sym_id = 0
         self.counter = counter                 # counter[0]: bytes read, for a progress bar
-        self.chart, self.typ, _ = file_kind(path)
-        self.parser = LineParser(self.typ, self.chart, zones)
+        self.chart, self.typ, day = file_kind(path)
+        self.parser = LineParser(self.typ, self.chart, zones, day)
         self.kind = KIND.get(self.typ) if self.typ is not None else None
         self.zone = zone_for(self.typ, zones) if self.typ is not None else None
         self.counts = bad.counts
-        self.prev = -1e300                     # scanned file: latest kept time
-        self.carry = None                      # scanned file: a row waiting for the next line
-        self.order = StreamOrder((self.chart, self.typ) if self.typ is not None else None)   # parsed files
+        band = price_band() if band is None else band
+        self.rules = rules_for(self.typ, True, band)
+        self.stream = Stream(self.rules, band)  # scanned file: its rules' state
+        self.carry = None                      # scanned file: the row waiting for the next line
+        self.order = StreamOrder((self.chart, self.typ) if self.typ is not None else None, band)   # parsed files
+        self.skip = skip if self.typ is None else frozenset()   # unified: the streams read elsewhere
+        self.table = cover_table(self.skip) if self.skip else None
         self.rest = b""
         self.done = False
         self.t, self.code, self.x, self.ev = _EMPTY_T, _EMPTY_C, _EMPTY_X, {}
@@ -179,9 +192,9 @@ class _Source:
         events = []
         if tail and rest.strip():
             try:                               # a last line without its newline: a file being written
-                events = [self.parser.one(rest)]
+                events = drop_covered([self.parser.one(rest)], self.skip)
             except BadLine:
-                self._bad("partial_line")
+                self.bad.add(self.name, "partial_line", len(rest))
         if self.kind is None:
             events = self.order.judge(events, self._bad) + self.order.flush()
             self._append_events(events)
@@ -191,8 +204,10 @@ class _Source:
                              np.zeros((n, NCOLS)), events, final=True)
 
     def _add(self, buf: bytes) -> None:
-        if self.kind is None:                  # parsed files: the market layer's own order rule
-            self._append_events(self.order.judge(self.parser.batch(buf.split(b"\n")[:-1], self._bad), self._bad))
+        if self.kind is None:                  # parsed files: the market layer's own rules
+            lines = buf.split(b"\n")[:-1] if self.table is None else uncovered(buf, self.table)
+            events = drop_covered(self.parser.batch(lines, self._bad), self.skip)
+            self._append_events(self.order.judge(events, self._bad))
             return
         if self.sym is None:
             self._learn_symbol(buf)
@@ -223,6 +238,11 @@ class _Source:
             t = self._epoch(out[rows, 0])
             code = np.full(len(rows), self.kind, np.int8)
             x = out[rows, 1:].copy()
+        lo, hi = self.parser.lo, self.parser.hi
+        outside = ~((lo <= t) & (t <= hi)) & (code != OTHER)      # the slow path's lines are checked there
+        if outside.any():
+            self.counts[(self.name, "wrong_day")] += int(outside.sum())
+            t, code, x = t[~outside], code[~outside], x[~outside]
         self._order_rows(t, code, x, events, final=False)
 
     def _learn_symbol(self, buf: bytes) -> None:
@@ -240,31 +260,102 @@ class _Source:
                 return
 
     def _order_rows(self, t, code, x, events, final: bool) -> None:
-        """A scanned file's rows through the order rule (``order.clamp``); a row still waiting for
-        the next line is carried to the next call, and kept when the file ends (``final``)."""
-        if self.typ != "depth":
-            if self.carry is not None:
-                ct, cc, cx, cev = self.carry
-                self.carry = None
-                t, code, x = np.concatenate([ct, t]), np.concatenate([cc, code]), np.concatenate([cx, x])
-                if cev is not None:
-                    events = [cev, *events]
-            keep, self.prev, held = clamp(t, self.prev, TOLERANCE_S, JUMP_S)
-            if held >= 0:
-                if final:
-                    self.prev = float(t[held])
-                else:
-                    keep[held] = False
-                    self.carry = (t[held:held + 1].copy(), code[held:held + 1].copy(), x[held:held + 1].copy(),
-                                  events[-1] if code[held] == OTHER else None)
+        """A scanned file's rows through the rules between lines (``judge.Stream``); the row still
+        waiting for the next line is carried to the next call, and kept when the file ends
+        (``final``)."""
+        if self.rules:
+            seq, idx, lo, hi = self._rule_columns(code, x, events)
+            verdict, idx_out, carried = self.stream.run(t, seq, idx, lo, hi)
+            if self.kind == BASEDATA:
+                x[:, 1] = np.where(code == OTHER, x[:, 1], idx_out)
+            if len(events):
+                events = self._renumbered(code, events, idx_out)
+            if self.kind == TRADE:
+                x[:, 3] = 0.0                              # the seq column was for the rules only
+            elif self.kind == QUOTE:
+                x[:, 2] = 0.0
+            keep = verdict == KEEP
+            held = np.flatnonzero(verdict == 1)
             if not keep.all():
-                dropped = int(len(keep) - keep.sum()) - (held >= 0 and not final)
-                if dropped:
-                    self.counts[(self.name, "out_of_order")] += dropped
+                bad = verdict[(verdict > 1)]
+                for v, n in zip(*np.unique(bad, return_counts=True)):
+                    self.counts[(self.name, REASONS[int(v)])] += int(n)
                 ev_keep = keep[code == OTHER]
+                new_carry = None
+                if len(held):
+                    h = int(held[0])
+                    new_carry = (t[h:h + 1].copy(), code[h:h + 1].copy(), x[h:h + 1].copy(),
+                                 events[int(np.count_nonzero(code[:h] == OTHER))] if code[h] == OTHER else None)
                 events = [e for e, k in zip(events, ev_keep.tolist()) if k]
                 t, code, x = t[keep], code[keep], x[keep]
+            else:
+                new_carry = None
+            if carried is not None:
+                ct, cc, cx, cev = self.carry
+                self.carry = None
+                if carried[0] == KEEP:
+                    if self.kind == BASEDATA and cc[0] != OTHER:
+                        cx[:, 1] = carried[1]
+                    if cev is not None:
+                        cev = self._renumbered(cc, [cev], np.array([carried[1]]))[0]
+                    t, code, x = np.concatenate([ct, t]), np.concatenate([cc, code]), np.concatenate([cx, x])
+                    if cev is not None:
+                        events = [cev, *events]
+                else:
+                    self.counts[(self.name, REASONS[carried[0]])] += 1
+            if new_carry is not None:
+                self.carry = new_carry
+            if final and self.carry is not None:
+                ct, cc, cx, cev = self.carry
+                self.carry = None
+                i = self.stream.release()
+                if self.kind == BASEDATA and cc[0] != OTHER:
+                    cx[:, 1] = i
+                if cev is not None:
+                    cev = self._renumbered(cc, [cev], np.array([i]))[0]
+                t, code, x = np.concatenate([t, ct]), np.concatenate([code, cc]), np.concatenate([x, cx])
+                if cev is not None:
+                    events = [*events, cev]
         self._append(t, code, x, _restamp(t, code, events))
+
+    def _rule_columns(self, code, x, events):
+        """seq, bar index and price range (NaN: none) of each row, for the rules between lines: a
+        scanned row's from its columns, an OTHER row's from its event (of the file's type only)."""
+        n = len(code)
+        nan = np.full(n, np.nan)
+        kind, rules, typ = self.kind, self.rules, self.typ
+        seq = idx = lo = hi = nan
+        if rules & R_DEDUP:
+            seq = x[:, 3].copy() if kind == TRADE else x[:, 2].copy()
+        if rules & R_INDEX:
+            idx = x[:, 1].copy()
+        if rules & R_BAND:
+            if kind == TRADE:
+                lo = hi = x[:, 0].copy()
+            elif kind == QUOTE:
+                lo, hi = np.minimum(x[:, 0], x[:, 1]), np.maximum(x[:, 0], x[:, 1])
+            else:
+                lo, hi = x[:, 2:6].min(axis=1), x[:, 2:6].max(axis=1)
+        if len(events):
+            rows = np.flatnonzero(code == OTHER)
+            if rules & R_DEDUP:
+                seq[rows] = [float(e.f.get("seq", np.nan)) if e.type == typ else np.nan for e in events]
+            if rules & R_INDEX:
+                idx[rows] = [float(e.f.get("i", np.nan)) if e.type == typ else np.nan for e in events]
+            if rules & R_BAND:
+                keys = BANDED[typ]
+                vals = np.array([[e.f[k] for k in keys] if e.type == typ else [np.nan] * len(keys) for e in events],
+                                np.float64).reshape(len(events), len(keys))
+                lo, hi = lo.copy(), hi.copy()
+                lo[rows], hi[rows] = vals.min(axis=1), vals.max(axis=1)
+        return seq, idx, lo, hi
+
+    def _renumbered(self, code, events: list, idx_out) -> list:
+        """The OTHER rows' events with their bar index as the rules emit it (renumbered)."""
+        if not self.rules & R_INDEX:
+            return events
+        out = idx_out[code == OTHER].tolist()
+        return [as_judged(e, e.t, i) if e.type == self.typ else e for e, i in zip(events, out)]
 
     def _append_events(self, events: list) -> None:
         n = len(events)
@@ -326,7 +417,8 @@ def blocks(paths: list[str | Path], date_from: date | None = None, date_to: date
 def _blocks(days: dict[str, list[Path]], zones, bad: BadLines, counter: list[int],
             cache: DayCache | None, wanted: frozenset | None) -> Iterator[Block]:
     clock = -np.inf
-    for files in days.values():
+    for day, files in days.items():
+        rows = 0
         key = cache.key(files, zones, None if wanted is None else sorted(wanted)) if cache is not None else None
         parts = cache.parts(key, files, bad, counter) if key else None
         if parts is None:
@@ -339,7 +431,10 @@ def _blocks(days: dict[str, list[Path]], zones, bad: BadLines, counter: list[int
             if t[0] < clock:                   # a day that starts before the last one ended (``event``
                 t = np.maximum(t, clock)       # gives the OTHER / PASS rows' events at these times)
             clock = float(t[-1])
+            rows += len(t)
             yield Block(t, code, x, others, syms, passed)
+        if rows == 0:
+            warn_empty(day, files)
 
 
 def _restamp(t, code, events: list) -> list:
@@ -367,7 +462,9 @@ def _day_parts(files: list[Path], zones, bad: BadLines, counter: list[int]) -> I
     """One day's files merged: (t, code, x, others, syms, passed) per round, times stamped within the day."""
     clock = -np.inf
     syms = [""]
-    sources = [_Source(p, zones, bad, counter, syms) for p in files]
+    skip = covered(files)
+    band = price_band()
+    sources = [_Source(p, zones, bad, counter, syms, skip, band) for p in files]
     for rnd in merged_rounds(sources):
         code = np.concatenate([s.code for s in sources])[rnd.order]
         x = np.concatenate([s.x for s in sources])[rnd.order]

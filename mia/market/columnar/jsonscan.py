@@ -2,11 +2,14 @@
 
 It reads only lines it can read exactly as ``orjson`` + ``mia.market.sierra.LineParser`` would
 (a flat object of plain strings and numbers, the file's own type, every required field there,
-valid prices, numbers with at most 15 significant digits, read as one exactly rounded division
-or product); every other line is marked SLOW and handed to ``LineParser.batch`` unchanged, so
+valid prices, whole sizes within bounds, numbers with at most 15 significant digits, read as one
+exactly rounded division or product, and no number anywhere that a double cannot hold, which
+orjson refuses); every other line is marked SLOW and handed to ``LineParser.batch`` unchanged, so
 bad lines are judged and tallied by the market layer's own rules.
 
-Columns per kind (after ``t``, the raw SCDateTime): those of ``codes``. A line's chart is its
+Columns per kind (after ``t``, the raw SCDateTime): those of ``codes``, and a trade's or quote's
+``seq`` (NaN when absent) in its first free column (trade 3, quote 2), for the duplicate rule
+(``mia.market.judge``): the reader clears it after judging. A line's chart is its
 own integer ``chart`` or its file's (a float chart is for the slow path, as the parser takes the
 file's then); its symbol must be the one the caller expects (its SYM is then the caller's id) or
 absent / empty (SYM 0): any other symbol, so every symbol the scanner passes is a real one,
@@ -22,20 +25,22 @@ import numba as nb
 import numpy as np
 
 from mia.market.columnar.codes import BASEDATA, CHART, DEPTH, KIND, NCOLS, QUOTE, SYM, TRADE
+from mia.market.events import MAX_BAR_VOLUME, MAX_SIZE
 from mia.market.sctime import SC_MAX, SC_MIN
 
 OK, BLANK, SLOW = 0, 1, 2
 
 # key ids (bit positions in the "seen" mask)
 (K_T, K_TYPE, K_PX, K_VOL, K_SIDE, K_BID, K_ASK, K_LVL, K_PRICE, K_SIZE,
- K_I, K_O, K_H, K_L, K_C, K_V, K_BIDVOL, K_ASKVOL, K_CHART, K_SYM, K_OTHER) = range(21)
+ K_I, K_O, K_H, K_L, K_C, K_V, K_BIDVOL, K_ASKVOL, K_CHART, K_SYM, K_SEQ, K_OTHER) = range(22)
 _NAMES = {K_T: b"t", K_TYPE: b"type", K_PX: b"px", K_VOL: b"vol", K_SIDE: b"side", K_BID: b"bid", K_ASK: b"ask",
           K_LVL: b"lvl", K_PRICE: b"price", K_SIZE: b"size", K_I: b"i", K_O: b"o", K_H: b"h", K_L: b"l",
-          K_C: b"c", K_V: b"v", K_BIDVOL: b"bidvol", K_ASKVOL: b"askvol", K_CHART: b"chart", K_SYM: b"sym"}
+          K_C: b"c", K_V: b"v", K_BIDVOL: b"bidvol", K_ASKVOL: b"askvol", K_CHART: b"chart", K_SYM: b"sym",
+          K_SEQ: b"seq"}
 #: per kind: key id -> output column (-1: read and ignored); ``chart`` and ``sym`` are read for
 #: every kind (into CHART, and for basedata column 0 too; into SYM)
-_COLS = {TRADE: {K_PX: 0, K_VOL: 1},
-         QUOTE: {K_BID: 0, K_ASK: 1},
+_COLS = {TRADE: {K_PX: 0, K_VOL: 1, K_SEQ: 3},
+         QUOTE: {K_BID: 0, K_ASK: 1, K_SEQ: 2},
          DEPTH: {K_LVL: 1, K_SIZE: 2, K_PRICE: 3},
          BASEDATA: {K_I: 1, K_O: 2, K_H: 3, K_L: 4, K_C: 5, K_V: 6, K_BIDVOL: 7, K_ASKVOL: 8}}
 COLMAP = np.full((4, K_OTHER + 1), -1, np.int64)
@@ -122,9 +127,12 @@ def _key_id(packed, n, keys, ids):
 
 @nb.njit(cache=True, inline="always")
 def _number(b, p, e, pow10):
-    """Parse a JSON number at ``p``: (end, value, ok_syntax, exact, is_float). ``exact``: the value is the
-    correctly rounded double (at most 15 significant digits and |exponent| <= 22: one exact
-    integer times or divided by one exact power of ten, a single IEEE rounding)."""
+    """Parse a JSON number at ``p``: (end, value, ok, exact, is_float). ``ok``: valid JSON syntax
+    and below 1e308 in magnitude (orjson refuses a number that overflows a double); ``exact``:
+    the value is the correctly rounded double (at most 15 significant digits and |exponent| <=
+    22: one exact integer times or divided by one exact power of ten, a single IEEE rounding)."""
+    intdig = 0
+    lead = 0                                               # zeros after the point before a digit
     neg = False
     if p < e and b[p] == 45:
         neg = True
@@ -142,6 +150,7 @@ def _number(b, p, e, pow10):
     else:
         while p < e and 48 <= b[p] <= 57:
             sig += 1
+            intdig += 1
             if sig <= 18:
                 mant = mant * 10 + (b[p] - 48)
             p += 1
@@ -152,6 +161,8 @@ def _number(b, p, e, pow10):
             return p, 0.0, False, False, False
         while p < e and 48 <= b[p] <= 57:
             d = b[p] - 48
+            if sig == 0 and d == 0:
+                lead += 1
             if mant != 0 or d != 0:
                 sig += 1
             if sig <= 18:
@@ -173,6 +184,11 @@ def _number(b, p, e, pow10):
                 ev = ev * 10 + (b[p] - 48)
             p += 1
         exp += -ev if eneg else ev
+        mag = (intdig - 1 if intdig > 0 else -(lead + 1)) + (-ev if eneg else ev)
+        if sig > 0 and mag >= 308:
+            return p, 0.0, False, False, True              # overflows a double: orjson refuses it
+    elif intdig > 308:
+        return p, 0.0, False, False, False
     exact = sig <= 15 and -22 <= exp <= 22
     v = 0.0
     if exact:
@@ -202,6 +218,10 @@ def _line(b, s, e, kind, fchart, tname, symref, symid, out, j, tabs):
     if kind == BASEDATA:
         out[j, 1] = fchart
         out[j, 8] = out[j, 9] = np.nan
+    elif kind == TRADE:
+        out[j, 4] = np.nan                                 # seq, if the line has none
+    elif kind == QUOTE:
+        out[j, 3] = np.nan
     seen = 0
     positive = 0
     side = -1
@@ -321,13 +341,20 @@ def _line(b, s, e, kind, fchart, tname, symref, symid, out, j, tabs):
     if not (SC_MIN < out[j, 0] < SC_MAX) or (seen & need) != need or (positive & prices[kind]) != prices[kind]:
         return SLOW
     if kind == TRADE:
-        if not (side == 10 or side == 11) or not out[j, 2] > 0.0:
+        vol = out[j, 2]
+        if not (side == 10 or side == 11) or not (0.0 < vol <= MAX_SIZE) or vol != np.floor(vol):
             return SLOW                                    # the slow path names what is wrong
         out[j, 3] = 1.0 if side == 10 else 0.0
     elif kind == DEPTH:
-        if not (side == 0 or side == 1) or out[j, 3] < 0.0:
+        size = out[j, 3]
+        if not (side == 0 or side == 1) or not (0.0 <= size <= MAX_SIZE) or size != np.floor(size):
             return SLOW
         out[j, 1] = float(side)
+    elif kind == BASEDATA:
+        for q in range(7, 10):                             # v, bidvol, askvol (NaN: absent)
+            v = out[j, q]
+            if v == v and (not (0.0 <= v <= MAX_BAR_VOLUME) or v != np.floor(v)):
+                return SLOW
     return OK
 
 

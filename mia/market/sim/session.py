@@ -4,6 +4,9 @@
 MenthorQ -> lines -> files. Same config, same bytes: every random draw comes from
 ``numpy.random.Generator(PCG64)`` streams spawned from the seed, one per component, and
 nothing depends on the clock or on dict order.
+
+The output folder must be empty or hold only files the simulator wrote there before (listed in
+its ``.mia-simulated``): a folder of real recordings is never written over (``force`` does).
 """
 from __future__ import annotations
 
@@ -206,10 +209,41 @@ def _write(path: Path, lines: list[str], order: np.ndarray | None = None) -> Non
             f.write("\n")
 
 
-def simulate(cfg: SimConfig, folder: str | os.PathLike) -> SimResult:
-    """Write the session's files into ``folder`` (created if missing); return what was written."""
+#: the file in an output folder that lists what the simulator wrote there
+MARKER = ".mia-simulated"
+
+
+def _ours(folder: Path) -> set[str]:
+    try:
+        return set((folder / MARKER).read_text().split())
+    except OSError:
+        return set()
+
+
+def check_folder(folder: Path) -> None:
+    """Refuse an output folder that holds files the simulator did not write (real recordings)."""
+    try:
+        names = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise SimulateError(f"{folder}: cannot read the output folder: {exc.strerror or exc}") from None
+    others = [n for n in names if n not in _ours(folder)]
+    if others:
+        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        raise SimulateError(f"{folder}: error: the folder holds files mia simulate did not write ({shown}); "
+                            "give an empty or new folder, or --force to write into it anyway")
+
+
+def simulate(cfg: SimConfig, folder: str | os.PathLike, force: bool = False) -> SimResult:
+    """Write the session's files into ``folder`` (created if missing); return what was written.
+    A folder holding other files is refused (``check_folder``) unless ``force``."""
     began = time.perf_counter()
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise SimulateError(f"{folder}: error: not a folder")
+    if not force:
+        check_folder(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -226,6 +260,8 @@ def simulate(cfg: SimConfig, folder: str | os.PathLike) -> SimResult:
             lines, order = unified_order(streams)
             _write(folder / name, lines, order)
             result.files[name] = len(lines)
+        written = sorted(_ours(folder) | set(result.files))
+        (folder / MARKER).write_text("\n".join(written) + "\n")
     except OSError as exc:
         raise SimulateError(f"{folder}: cannot write the session: {exc.strerror or exc}") from None
     result.seconds = time.perf_counter() - began
