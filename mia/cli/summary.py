@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 
-def print_summary(summary: dict, console=None) -> None:
+def print_summary(summary: dict, console=None, title: str = "Backtest summary") -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = console or Console()
-    table = Table(title="Backtest summary", show_header=False)
+    table = Table(title=title, show_header=False)
     table.add_column("what")
     table.add_column("value", justify="right")
     for key in ("days", "bars", "trades", "wins", "losses", "win_rate", "gross_usd", "commission_usd",
