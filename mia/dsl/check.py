@@ -62,7 +62,7 @@ def load_rules(paths: list[str | Path] | str | Path) -> RuleSet:
     rep.raise_if_any()
     digest = hashlib.sha256()
     for doc in docs:
-        digest.update(doc.path.encode() + b"\0" + doc.text.encode() + b"\0")
+        digest.update(Path(doc.path).name.encode() + b"\0" + doc.text.encode() + b"\0")
     ruleset.source_hash = digest.hexdigest()
     ruleset.skipped_files = skipped
     return ruleset

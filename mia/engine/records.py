@@ -1,5 +1,8 @@
 """The trace records: what a trading session publishes, one object per thing that happened.
 
+Each trace record carries ``rules``: the version (a short content hash) of the rule set that was
+running when it happened, so a trace that spans a hot reload says which rules made each step.
+
 A bar's ``Decision`` (no ``kind`` key in JSON, as it always had) and, with a ``kind``:
 ``GateRecord`` ("gate": a risk-state change), ``FlattenRecord`` ("flatten": why the position
 was closed) and ``OrderRecord`` ("order": an entry cancelled or rejected, and why). Together,
@@ -27,6 +30,8 @@ class Decision:
     detail: str = ""
     size: int = 0
     intent: OrderIntent | None = None
+    #: the rules version (a content hash) that decided it
+    rules: str = ""
 
     def to_json(self) -> dict:
         """The decisions.jsonl object (``asdict``'s, without its deep copies: the lists and
@@ -37,7 +42,8 @@ class Decision:
                 "detail": self.detail, "size": self.size,
                 "intent": None if i is None else {
                     "id": i.id, "t": i.t, "side": i.side, "qty": i.qty, "kind": i.kind, "limit_price": i.limit_price,
-                    "stop_ticks": i.stop_ticks, "target_ticks": i.target_ticks, "tag": i.tag}}
+                    "stop_ticks": i.stop_ticks, "target_ticks": i.target_ticks, "tag": i.tag},
+                "rules": self.rules}
 
 
 @dataclass
@@ -51,6 +57,7 @@ class GateChange:
     limit: str = ""
     where: str = ""
     values: dict = field(default_factory=dict)
+    rules: str = ""
     kind: str = "gate"
 
     @property
@@ -59,7 +66,8 @@ class GateChange:
 
     def to_json(self) -> dict:
         return {"kind": self.kind, "t": self.t, "time": self.time, "from": self.old, "to": self.new,
-                "reason": self.reason, "limit": self.limit, "where": self.where, "values": self.values}
+                "reason": self.reason, "limit": self.limit, "where": self.where, "values": self.values,
+                "rules": self.rules}
 
 
 #: the gate's records are the trace's gate records
@@ -78,6 +86,7 @@ class FlattenRecord:
     price: float
     gate: str
     closed: list[dict] = field(default_factory=list)
+    rules: str = ""
     kind: str = "flatten"
 
     def to_json(self) -> dict:
@@ -97,6 +106,7 @@ class OrderRecord:
     qty: int = 0
     order_type: str = ""               # "market" or "limit"
     submitted: str = ""                # when the entry was decided
+    rules: str = ""
     kind: str = "order"
 
     def to_json(self) -> dict:
@@ -133,7 +143,7 @@ def from_json(kind: str, d: dict):
         return Decision(**{**d, "intent": OrderIntent(**intent) if intent else None})
     if kind == "gate":
         return GateChange(d["t"], d["from"], d["to"], d["reason"], d.get("limit", ""), d.get("where", ""),
-                          d.get("values", {}))
+                          d.get("values", {}), d.get("rules", ""))
     if kind == "flatten":
         return FlattenRecord(**d)
     if kind == "order":

@@ -98,6 +98,11 @@ class Session:
         self._rows_day = None
         broker.attach(self._on_report)
 
+    @property
+    def version(self) -> str:
+        """The running rules' version: the first 12 hex digits of their content hash."""
+        return self.c.ruleset.source_hash[:12]
+
     def _bind(self, compiled: CompiledRules) -> None:
         self.cols = np.array([_CATALOG_INDEX[n] for n in compiled.inputs], dtype=np.int64)
         self.state = compiled.new_state()
@@ -105,6 +110,8 @@ class Session:
 
     # -- records ------------------------------------------------------------------------------
     def _publish(self, rec) -> None:
+        if hasattr(rec, "rules"):
+            rec.rules = self.version
         for sink in self.sinks:
             sink(rec)
 

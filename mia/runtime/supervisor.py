@@ -485,7 +485,7 @@ class Supervisor:
         unreal = (last - b.avg_price) * pos * s.point_value if pos and last == last else 0.0
         return {
             "mode": self.cfg.mode, "state": self.state, "run": self.journal.run_id if self.journal else None,
-            "rules_version": s.c.ruleset.source_hash[:12], "rules_error": self.rules_error,
+            "rules_version": s.version, "rules_error": self.rules_error,
             "gate": g.state, "gate_reason": g.reason, "position": pos,
             "avg_price": None if pos == 0 else round(b.avg_price, 4),
             "last_price": None if last != last else last,
@@ -545,7 +545,7 @@ class Supervisor:
 
     def _rules(self) -> Result:
         rs = self.session.c.ruleset
-        data = {"version": rs.source_hash[:12], "files": rs.files, "instrument": rs.instrument,
+        data = {"version": self.session.version, "files": rs.files, "instrument": rs.instrument,
                 "signals": [x.name for x in rs.signals], "hard_rules": [h.name for h in rs.hard_rules],
                 "params": len(rs.params), "features": [f.name for f in rs.features], "error": self.rules_error,
                 "loaded": iso(self.rules_loaded_at)}
@@ -606,9 +606,9 @@ class Supervisor:
         self.journal.reload(s.now, None, False, error, why)
         self._alert(Alert("reload_failed", s.now, f"RULES NOT RELOADED, the old ones keep running: {error}",
                           {"error": error, "first_error": self.rules_error, "why": why,
-                           "version": s.c.ruleset.source_hash[:12]}))
-        result = Result("reload", False, {"error": error, "version": s.c.ruleset.source_hash[:12]},
-                        f"the rules were not reloaded, {s.c.ruleset.source_hash[:12]} keeps running: {error}")
+                           "version": s.version}))
+        result = Result("reload", False, {"error": error, "version": s.version},
+                        f"the rules were not reloaded, {s.version} keeps running: {error}")
         if cmd is not None:
             self.journal.command(s.now, cmd.origin, cmd.name, list(cmd.args), False, result.text)
         if not fut.done():

@@ -172,3 +172,25 @@ def test_records_reach_every_sink_in_the_order_things_happen(compiled):
     assert kinds == ["Decision", "Fill", "gate", "flatten", "Fill", "ClosedTrade"]
     assert isinstance(seen[0], Decision) and isinstance(seen[1], Fill) and isinstance(seen[-1], ClosedTrade)
     assert seen[-2].role == "flatten" and seen[3].closed[0]["net_usd"] == -300.0
+
+
+def test_every_trace_record_says_which_rules_made_it(compiled, tmp_path):
+    seen: list = []
+    bt = Backtest(compiled, feature_engine=None, slippage_ticks=0, commission_per_contract=0, sinks=[seen.append])
+    in_position(bt)
+    v0 = bt.session.version
+    assert len(v0) == 12 and all(r.rules == v0 for r in seen if hasattr(r, "rules"))
+    (tmp_path / "r.yaml").write_text(RULES.replace("daily_loss: 300 USD", "daily_loss: 200 USD"))
+    bt.session.swap_rules(compile_rules(load_rules([tmp_path])))
+    assert bt.session.version != v0
+    bt.session.on_trade(at(20, 10, 2), 4994.0, 1)                # the new limit halts and flattens
+    after = [r for r in seen[3:] if hasattr(r, "rules")]
+    assert after and all(r.to_json()["rules"] == bt.session.version for r in after)
+
+
+def test_the_rules_version_is_the_same_from_any_folder(tmp_path):
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "r.yaml").write_text(RULES)
+    va, vb = (load_rules([tmp_path / n]).source_hash for n in ("a", "b"))
+    assert va == vb
