@@ -27,6 +27,12 @@ class Decision:
     detail: str = ""
     size: int = 0
     intent: OrderIntent | None = None
+    #: labelled feature -> the label of its range on this bar (``labels:`` of the rules)
+    labels: dict = field(default_factory=dict)
+    #: derived sum a rule of this decision read -> "name=value = coef·term(value) + ..."
+    terms: dict = field(default_factory=dict)
+    #: how the size came about ("base 2 x0.5 (gamma_wall) = 1 -> 1 contract"), when one was computed
+    sizing: str = ""
 
     def to_json(self) -> dict:
         """The decisions.jsonl object (``asdict``'s, without its deep copies: the lists and
@@ -37,7 +43,8 @@ class Decision:
                 "detail": self.detail, "size": self.size,
                 "intent": None if i is None else {
                     "id": i.id, "t": i.t, "side": i.side, "qty": i.qty, "kind": i.kind, "limit_price": i.limit_price,
-                    "stop_ticks": i.stop_ticks, "target_ticks": i.target_ticks, "tag": i.tag}}
+                    "stop_ticks": i.stop_ticks, "target_ticks": i.target_ticks, "tag": i.tag},
+                "sizing": self.sizing, "terms": self.terms, "labels": self.labels}
 
 
 @dataclass
