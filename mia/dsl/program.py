@@ -19,7 +19,7 @@ import numpy as np
 from mia.dsl import ast, catalog
 from mia.dsl.functions import FUNCTIONS
 from mia.dsl.ruleset import RuleSet
-from mia.dsl.visit import Walker
+from mia.dsl.visit import Visitor, Walker
 
 
 @dataclass
@@ -96,13 +96,27 @@ def _all_trees(rs: RuleSet):
         yield lb.when.tree
 
 
-def _sum_terms(node: ast.Node, sign: int = 1) -> list[tuple[int, ast.Node]]:
-    """The top-level terms of a sum, with their signs: ``a - (b + c)`` -> +a, -b, -c."""
-    if isinstance(node, ast.Binary) and node.op in ("+", "-"):
-        return _sum_terms(node.left, sign) + _sum_terms(node.right, -sign if node.op == "-" else sign)
-    if isinstance(node, ast.Unary) and node.op == "-":
-        return _sum_terms(node.operand, -sign)
-    return [(sign, node)]
+class _Terms(Visitor):
+    """The top-level terms of a sum, each (sign, coefficient node or None, the node it
+    multiplies): ``0.2*a - (b + c)`` -> (+1, 0.2, a), (-1, None, b), (-1, None, c). A coefficient
+    is a number or a param on either side of a ``*``."""
+
+    def visit_Binary(self, node: ast.Binary, sign: int) -> list:
+        if node.op in ("+", "-"):
+            return self.visit(node.left, sign) + self.visit(node.right, -sign if node.op == "-" else sign)
+        if node.op == "*" and (_constant(node.left) or _constant(node.right)):
+            coef, other = (node.left, node.right) if _constant(node.left) else (node.right, node.left)
+            return [(sign, coef, other)]
+        return [(sign, None, node)]
+
+    def visit_Unary(self, node: ast.Unary, sign: int) -> list:
+        return self.visit(node.operand, -sign) if node.op == "-" else [(sign, None, node)]
+
+    def generic_visit(self, node: ast.Node, sign: int) -> list:
+        return [(sign, None, node)]
+
+
+_TERMS = _Terms()
 
 
 def _constant(node: ast.Node) -> bool:
@@ -188,18 +202,13 @@ def build_program(rs: RuleSet) -> Program:
         program_reads[name] = reads
     terms: dict[str, list[Term]] = {}
     for f in rs.features:
-        parts = _sum_terms(f.expr.tree)
+        parts = _TERMS.visit(f.expr.tree, 1)
         if len(parts) < 2 or f.expr.ty.kind != "number":
             continue
         found = []
-        for sign, node in parts:
-            coef, coef_param = None, None
-            if isinstance(node, ast.Binary) and node.op == "*" and (_constant(node.left) or _constant(node.right)):
-                c, node = (node.left, node.right) if _constant(node.left) else (node.right, node.left)
-                if isinstance(c, ast.Num):
-                    coef = float(c.value)
-                else:
-                    coef_param = param_names.index(c.id)
+        for sign, c, node in parts:
+            coef = float(c.value) if isinstance(c, ast.Num) else None
+            coef_param = param_names.index(c.id) if isinstance(c, ast.Name) else None
             label = f.expr.text[node.start:node.end]
             if isinstance(node, ast.Num) and coef is None and coef_param is None:
                 found.append(Term(sign, float(node.value), None, "", None))
