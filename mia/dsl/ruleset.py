@@ -127,7 +127,7 @@ class Risk:
     max_consecutive_losses: int = 4
     max_order_rejections: int = 10
     cooldown_after_stop_min: float = 15.0
-    trading_hours: TradingHours = field(default_factory=lambda: TradingHours(570, 960, "America/New_York"))
+    trading_hours: TradingHours = field(default_factory=lambda: TradingHours(540, 960, "America/New_York"))
     halt_vix_above: float = 35.0           # extreme VIX (domain.md: no entries from 35)
     stale_bar_seconds: float = 30.0
     stale_vix_seconds: float = 300.0
