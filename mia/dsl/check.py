@@ -1,9 +1,10 @@
 """Rule files -> a checked ``RuleSet``: the order of the checker's steps, section by section.
 
 Gather the files (``load.rule_files``), read and validate each (``load``, ``schema``), merge
-them: one instrument, params, derived features typed in dependency order (``order``), signals,
-hard rules with their reason templates and sizing rules (each expression typed by
-``typecheck``), then risk, exits and sizing (``settings``). Every problem is reported (not only
+them: one instrument, params (those that set the feature engine, ``catalog.SETTINGS``, checked
+for their kind and order), derived features typed in dependency order (``order``), signals,
+hard rules with their side and reason templates, sizing rules and labels (each expression typed
+by ``typecheck``), then risk, exits and sizing (``settings``). Every problem is reported (not only
 the first) as ``path:line:col: error: ...`` pointing into the YAML file; ``load_rules`` raises
 one ``RuleError`` holding them all.
 """
