@@ -7,8 +7,8 @@ plain-Python reference evaluator (``tests/oracles/reference.py``) per row (on a 
 (on a subset), the streaming kernel per event (median and p99), and compilation cold and warm,
 each in a fresh process.
 rule-engine's verdicts are checked against the kernel's on the same rows (``rule_engine_mismatches``,
-expected 0; exact score == threshold ties, where its Decimal arithmetic and mia's float64 differ,
-are counted apart). The numpy evaluator is timed on contiguous columns (``ratio_vs_numpy``, its
+expected 0, the exact score == threshold ties its Decimal arithmetic gets right included: mia's
+tie tolerance agrees with it; ``rule_engine_tie_rows`` says how many rows were such ties). The numpy evaluator is timed on contiguous columns (``ratio_vs_numpy``, its
 best layout) and on the kernel's row-major matrix; the batch kernel also into a preallocated
 output (``kernel_prealloc_s``: without the page faults of a fresh output matrix);
 ``stream_noop_median_us`` is a no-op numba function with the stream kernel's signature (numba's
@@ -40,33 +40,59 @@ from oracles.reference import ReferenceEvaluator  # noqa: E402
 RULES = [HOME / "rules"]
 
 # The default signals and hard rules in rule-engine's syntax, translated by hand (params and
-# features inlined as constants, same values as rules/*.yaml). All 8 (2 signals, 6 hard rules) are
-# expressible; a missing value is rule-engine's null, guarded explicitly (its comparisons with null
-# raise) so that it reads "false" as in mia. nearest(blind_spots) needs the set as a list built
-# outside the rule (NaN members dropped, not timed). Not translated: the sizing scale rule, the
+# features inlined as constants, same values as rules/*.yaml). 15 of the 17 (2 signals, 13 of the 15
+# hard rules) are expressible; the two delta-divergence rules are not: they read windows over past
+# bars (highest/lowest of close and cum_delta), and rule-engine evaluates one row with no history.
+# A missing value is rule-engine's null, guarded explicitly (its comparisons with null raise) so
+# that it reads "false" as in mia. nearest(blind_spots) needs the set as a list built outside the
+# rule (NaN members dropped, not timed). Not translated: the sizing scale rules, the labels, the
 # probes and the hard-rule reason values (rule-engine returns only a bool per rule).
-def _lt(a: str, b: str) -> str:
+# rule-engine computes in Decimal, exact for these decimal weights and thresholds: it is what mia's
+# tie tolerance means ("exactly 0.25 is not above 0.25"), so its verdicts must match the kernel's
+# at exact score == threshold ties too.
+def _lt(a: str, b) -> str:
     return f"({a} != null and {a} < {b})"
 
 
-def _ge(a: str, b: str) -> str:
+def _gt(a: str, b) -> str:
+    return f"({a} != null and {a} > {b})"
+
+
+def _ge(a: str, b) -> str:
     return f"({a} != null and {a} >= {b})"
 
 
+def _ticks(level: str) -> str:
+    return f"$abs({level} - close) / 0.25"
+
+
 _SCORE = "(0.20*pa_vote + 0.25*flow_vote + 0.15*profile_vote + 0.20*mq_vote + 0.10*dom_vote)"
-_THRESH = f"({_lt('vix', 15)} ? 0.20 : ({_lt('vix', 22)} ? 0.25 : ({_lt('vix', 35)} ? 0.30 : 0.35)))"
+_THRESH = f"({_lt('vix', 15)} ? 0.25 : ({_lt('vix', 22)} ? 0.25 : 0.30))"    # max(0.25, ...) is a no-op here
 _NEAREST_BS = "$min([$abs(b - close) for b in blind_spots]) / 0.25"
 RULE_ENGINE_EXPRESSIONS = {
     "bn_long": f"{_SCORE} > {_THRESH}",
     "bn_short": f"{_SCORE} < -{_THRESH}",
     "blind_spot": f"blind_spots.length > 0 and {_NEAREST_BS} <= ({_ge('vix', 22)} ? 7.5 : 5)",
-    "gamma_wall": "gamma_wall_0dte != null and $abs(gamma_wall_0dte - close) / 0.25 <= 3",
+    "gamma_wall": f"gamma_wall_0dte != null and {_ticks('gamma_wall_0dte')} <= 3",
+    "under_call_resistance": f"call_resistance != null and call_resistance >= close and {_ticks('call_resistance')} <= 10",
+    "over_put_support": f"put_support != null and put_support <= close and {_ticks('put_support')} <= 10",
+    "near_hvl": f"hvl != null and {_ticks('hvl')} <= 10",
+    "dealers_bias_long": _lt("dealers_bias", -0.15),
+    "dealers_bias_short": _gt("dealers_bias", 0.15),
     "cash_open": f"{_ge('minutes_since_open', 0)} and minutes_since_open < 10",
-    "wide_spread": "spread != null and spread > 2",
+    "wide_spread": _gt("spread", 2),
     "extreme_vix": _ge("vix", 35),
     "stale_levels": f"not (levels_age_min != null and levels_age_min <= "
-                    f"({_ge('vix', 22)} ? 5 : ({_ge('vix', 15)} ? 15 : 30)))",
+                    f"({_ge('vix', 22)} ? 5 : ({_ge('vix', 15)} ? 15 : 30))) "
+                    f"or (vix_move_since_levels != null and $abs(vix_move_since_levels) >= 2)",
+    "smart_money_long": _lt("large_net_flow", -0.10),
+    "smart_money_short": _gt("large_net_flow", 0.10),
 }
+#: default hard rules rule-engine cannot express (history), left out of its comparison
+RULE_ENGINE_LEFT_OUT = ("delta_divergence_long", "delta_divergence_short")
+
+#: inputs that are price levels: drawn near close (blind spots, gamma levels)
+_LEVELS = ("gamma_wall_0dte", "call_resistance", "put_support", "hvl")
 
 
 def make_data(inputs: list[str], n: int, seed: int = 0) -> np.ndarray:
@@ -76,9 +102,20 @@ def make_data(inputs: list[str], n: int, seed: int = 0) -> np.ndarray:
     for j, name in enumerate(inputs):
         if name == "close":
             col = close
-        elif name.startswith("blind_spot_") or name == "gamma_wall_0dte":
+        elif name.startswith("blind_spot_") or name in _LEVELS:
             col = close + rng.integers(-80, 81, size=n) * 0.25
             col[rng.random(n) < 0.3] = np.nan
+        elif name == "dealers_bias":
+            col = rng.uniform(-0.6, 0.6, size=n)
+        elif name == "vix_move_since_levels":
+            col = rng.uniform(-3, 3, size=n)
+            col[rng.random(n) < 0.05] = np.nan
+        elif name == "large_net_flow":
+            col = rng.uniform(-0.3, 0.3, size=n)
+        elif name == "gamma_phase":
+            col = rng.integers(0, 5, size=n).astype(float)
+        elif name == "cum_delta":
+            col = np.cumsum(rng.integers(-50, 51, size=n)).astype(float)
         elif name.endswith("_vote"):
             col = rng.integers(-1, 2, size=n).astype(float)
         elif name == "vix":
@@ -107,9 +144,9 @@ def timed(fn, repeat: int) -> float:
 
 
 def rule_engine_per_row(compiled, X: np.ndarray) -> tuple[float, int, int]:
-    """Seconds per row for rule-engine to match the 8 rules; and how many of its verdicts differ
-    from the kernel's on the same rows (expected 0), and apart those at Decimal-vs-float ties.
-    Only the matching is timed."""
+    """Seconds per row for rule-engine to match the translated rules; how many of its verdicts
+    differ from the kernel's on the same rows (expected 0, exact score == threshold ties
+    included); and how many rows are such ties. Only the matching is timed."""
     import rule_engine
 
     ctx = rule_engine.Context(default_value=None)
@@ -130,13 +167,12 @@ def rule_engine_per_row(compiled, X: np.ndarray) -> tuple[float, int, int]:
     idx = compiled.program.output_index
     out = compiled.batch(X)
     want = out[:, [idx[name] for name in RULE_ENGINE_EXPRESSIONS]] != 0.0
-    # rule-engine computes in Decimal, mia in float64: at an exact tie score == +-threshold
-    # (0.2 + 0.1 vs 0.3, say) the two may disagree by design; those rows are counted apart
+    # rule-engine computes in Decimal, mia in float64 with its tie tolerance: at an exact tie
+    # score == +-threshold (0.2 + 0.05 vs 0.25, say) they must agree too
     diff = got != want
     score, thresh = out[:, idx["bn_score"]], out[:, idx["signal_threshold"]]
-    tie = (np.abs(score - thresh) < 1e-9) | (np.abs(score + thresh) < 1e-9)
-    ties = int(diff[tie].sum())
-    return elapsed / len(rows), int(diff.sum()) - ties, ties
+    ties = int(((np.abs(score - thresh) < 1e-9) | (np.abs(score + thresh) < 1e-9)).sum())
+    return elapsed / len(rows), int(diff.sum()), ties
 
 
 def measure_batch(compiled, vec, n: int) -> dict:
@@ -220,7 +256,7 @@ def main() -> int:
     for r in sub:
         ref.step(dict(zip(names, r.tolist())))
     python_per_row = (time.perf_counter() - t0) / len(sub)
-    re_per_row, re_mismatches, re_ties = rule_engine_per_row(compiled, sub[: 1_000 if args.quick else 5_000])
+    re_per_row, re_mismatches, re_tie_rows = rule_engine_per_row(compiled, sub[: 1_000 if args.quick else 5_000])
     # streaming: one event at a time through the compiled kernel
     x = sub[0].copy()
     state, out = compiled.new_state(), np.empty(len(compiled.outputs))
@@ -250,8 +286,9 @@ def main() -> int:
         "python_us_per_row": round(python_per_row * 1e6, 2),
         "rule_engine_us_per_row": round(re_per_row * 1e6, 2),
         "rule_engine_rules": list(RULE_ENGINE_EXPRESSIONS),
+        "rule_engine_left_out": list(RULE_ENGINE_LEFT_OUT),
         "rule_engine_mismatches": re_mismatches,
-        "rule_engine_decimal_ties": re_ties,
+        "rule_engine_tie_rows": re_tie_rows,
         "runs": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()} for r in results],
     }
     if args.json:
@@ -278,7 +315,7 @@ def main() -> int:
     console.print("prealloc: the batch kernel into a preallocated output; numpy: the evaluator on contiguous "
                   "columns (x numpy = ratio_vs_numpy); np matrix: on the kernel's row-major matrix")
     for key in ("ratio_vs_python", "ratio_vs_rule_engine", "python_us_per_row", "rule_engine_us_per_row",
-                "rule_engine_mismatches", "rule_engine_decimal_ties", "stream_median_us", "stream_p99_us",
+                "rule_engine_mismatches", "rule_engine_tie_rows", "stream_median_us", "stream_p99_us",
                 "stream_noop_median_us", "compile_cold_s",
                 "compile_warm_s", "import_s"):
         console.print(f"{key:>24}: {summary[key]}")

@@ -4,7 +4,7 @@ It lives with the benchmark (``bench/bench_rules.py``), not in the package: mia 
 ``tests/dsl/test_vectorized.py`` checks it computes what the kernels compute.
 
 Same semantics as the kernels (see ``codegen``): NaN propagates through arithmetic, comparisons
-with NaN are false, windows are NaN until full or while they hold a NaN, division is IEEE.
+with NaN are false, numbers within the tie tolerance compare equal (``near``), windows are NaN until full or while they hold a NaN, division is IEEE.
 ``ema`` is inherently sequential and runs as a Python loop over the column. Stateless subtrees
 are computed once (cached by structure), as the kernels do; stateful ones (history, windows,
 crosses) are computed per occurrence. Each ``run`` starts from a fresh state (like ``batch``
@@ -125,8 +125,8 @@ class VectorizedEvaluator(Visitor):
     def visit_Binary(self, node: ast.Binary) -> np.ndarray:
         a, b = self.eval(node.left), self.eval(node.right)
         op = node.op
-        if op == "!=" and a.dtype != bool:
-            return (a != b) & (a == a) & (b == b)
+        if op in ast.COMPARISONS and a.dtype != bool:
+            return compare(op, a, b)
         return _BINARY[op](a, b)
 
     def visit_History(self, node: ast.History) -> np.ndarray:
@@ -140,6 +140,33 @@ class VectorizedEvaluator(Visitor):
 
     def args(self, node: ast.Call) -> list[np.ndarray]:
         return [self.eval(a) for a in node.args]
+
+
+#: numbers closer than this, relative to the larger magnitude (absolute below 1), are equal
+TIE_TOLERANCE = 1e-9
+
+
+def near(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Equal for the language: the same number, or finite and within the tie tolerance."""
+    d = np.abs(a - b)
+    return (a == b) | ((d < np.inf) & (d <= TIE_TOLERANCE * np.maximum(1.0, np.maximum(np.abs(a), np.abs(b)))))
+
+
+def compare(op: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a op b`` elementwise: NaN compares false, ties within the tolerance are equal."""
+    with np.errstate(invalid="ignore"):
+        eq = near(a, b)
+        if op == "<":
+            return (a < b) & ~eq
+        if op == "<=":
+            return (a <= b) | eq
+        if op == ">":
+            return (a > b) & ~eq
+        if op == ">=":
+            return (a >= b) | eq
+        if op == "==":
+            return eq
+        return ~eq & (a == a) & (b == b)
 
 
 _BINARY = {"and": np.bitwise_and, "or": np.bitwise_or, "+": np.add, "-": np.subtract, "*": np.multiply,
@@ -207,7 +234,9 @@ def _above_below(ev: VectorizedEvaluator, node: ast.Call) -> np.ndarray:
 def _crosses(ev: VectorizedEvaluator, node: ast.Call) -> np.ndarray:
     a, b = ev.args(node)
     pa, pb = _shift(a, 1, np.nan), _shift(b, 1, np.nan)
-    return (a > b) & (pa <= pb) if node.fn == "crosses_above" else (a < b) & (pa >= pb)
+    if node.fn == "crosses_above":
+        return compare(">", a, b) & compare("<=", pa, pb)
+    return compare("<", a, b) & compare(">=", pa, pb)
 
 
 @CALLS.register("abs")
@@ -229,7 +258,7 @@ def _clamp(ev: VectorizedEvaluator, node: ast.Call) -> np.ndarray:
 @CALLS.register("between")
 def _between(ev: VectorizedEvaluator, node: ast.Call) -> np.ndarray:
     x, lo, hi = ev.args(node)
-    return (lo <= x) & (x <= hi)
+    return compare("<=", lo, x) & compare("<=", x, hi)
 
 
 @CALLS.register("if")

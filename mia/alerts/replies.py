@@ -11,7 +11,7 @@ from mia.runtime.commands import Result
 
 #: the Telegram commands, in the order /help lists them: (command, arguments, what it does, role needed)
 COMMANDS = (
-    ("status", "", "mode, position, today's P&L, risk gate, feed, rules version", "read"),
+    ("status", "", "mode, position, today's P&L, risk gate, feed, rules version, the rules' labels", "read"),
     ("positions", "", "the open position and the working orders", "read"),
     ("pnl", "", "today's P&L: realized, open, trades", "read"),
     ("why", "[HH:MM]", "why (no) trade at that minute (default: the last bar)", "read"),
@@ -89,6 +89,8 @@ def _status(d: dict) -> str:
     ]
     if d.get("working"):
         lines.append(f"Working entries: {e(', '.join(map(str, d['working'])))}")
+    if d.get("labels"):
+        lines.append("Market: " + " · ".join(f"{e(str(k))} <b>{e(str(v))}</b>" for k, v in d["labels"].items()))
     return "\n".join(lines)
 
 

@@ -35,11 +35,13 @@ def cmd_inspect(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{', '.join(args.paths)}: {info['first']} .. {info['last']}")
+    from mia.cli.richtext import plain
+
+    table = Table(title=plain(f"{', '.join(args.paths)}: {info['first']} .. {info['last']}"))
     table.add_column("event type")
     table.add_column("count", justify="right")
     for typ, n in info["types"].items():
-        table.add_row(typ, f"{n:,}")
+        table.add_row(plain(typ), f"{n:,}")
     console = Console()
     if info["types"]:
         console.print(table)
@@ -53,7 +55,7 @@ def cmd_inspect(args) -> int:
         for path, reasons in info["bad_by_file"].items():
             for reason, n in reasons.items():
                 lost = info["partial_bytes"].get(path) if reason == "partial_line" else None
-                bad.add_row(path, reason + (f" ({lost:,} bytes with no newline)" if lost else ""), str(n))
+                bad.add_row(plain(path), plain(reason + (f" ({lost:,} bytes with no newline)" if lost else "")), str(n))
         console.print(bad)
     else:
         console.print("no bad lines")

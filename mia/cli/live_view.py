@@ -11,9 +11,9 @@ import time
 
 from rich.console import Console
 from rich.live import Live
-from rich.markup import escape
 from rich.text import Text
 
+from mia.cli.richtext import plain
 from mia.runtime.alerts import Alert
 
 #: alert kinds shown, and their colour
@@ -45,7 +45,7 @@ class LiveView:
         if style is None:
             return
         when = alert.to_json()["time"][11:19]
-        line = f"[dim]{when}[/dim] [{style}]{escape(alert.text)}[/{style}]"
+        line = f"[dim]{when}[/dim] [{style}]{plain(alert.text)}[/{style}]"
         self.console.print(line, highlight=False, soft_wrap=True)
 
     async def run(self, supervisor) -> int:
@@ -65,5 +65,5 @@ class LiveView:
                     continue
                 if time.monotonic() - self._last_plain >= PLAIN_STATUS_S:
                     self._last_plain = time.monotonic()
-                    self.console.print(escape(status_text(supervisor.status())), highlight=False)
+                    self.console.print(plain(status_text(supervisor.status())), highlight=False)
         return task.result()

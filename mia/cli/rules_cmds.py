@@ -73,29 +73,38 @@ def cmd_features(args) -> int:
             "level_sets": [{"name": s.name, "members": list(s.members), "meaning": s.meaning}
                            for s in catalog.LEVEL_SETS],
             "functions": {name: fn.help for name, fn in FUNCTIONS.items()},
+            "settings": [{"name": s.name, "default": s.default, "meaning": s.meaning} for s in catalog.SETTINGS],
         }, indent=2))
         return 0
     from rich.console import Console
     from rich.table import Table
+
+    from mia.cli.richtext import plain
 
     console = Console(width=max(100, Console().width))
     table = Table(title="Built-in features", show_lines=False)
     for col in ("name", "unit", "kind", "meaning"):
         table.add_column(col)
     for f in catalog.FEATURES:
-        table.add_row(f.name, "-" if f.unit == "1" else f.unit, f.kind, f.meaning)
+        table.add_row(plain(f.name), "-" if f.unit == "1" else plain(f.unit), plain(f.kind), plain(f.meaning))
     console.print(table)
     sets = Table(title="Level sets (for nearest / above / below)")
     sets.add_column("name")
     sets.add_column("members")
     for s in catalog.LEVEL_SETS:
-        sets.add_row(s.name, ", ".join(s.members))
+        sets.add_row(plain(s.name), plain(", ".join(s.members)))
     console.print(sets)
     fns = Table(title="Functions")
     fns.add_column("usage")
     for fn in FUNCTIONS.values():
-        fns.add_row(fn.help)
+        fns.add_row(plain(fn.help))
     console.print(fns)
+    settings = Table(title="Feature settings (a rule param of this name sets the feature engine)")
+    for col in ("param", "default", "meaning"):
+        settings.add_column(col)
+    for s in catalog.SETTINGS:
+        settings.add_row(plain(s.name), f"{s.default:g}", plain(s.meaning))
+    console.print(settings)
     return 0
 
 
@@ -123,15 +132,16 @@ def cmd_signals(args) -> int:
         write_csv(args.csv, rep)
     if not args.quiet:
         from rich.console import Console
-        from rich.markup import escape
         from rich.table import Table
+
+        from mia.cli.richtext import plain
 
         table = Table(show_lines=False)
         for col in ("time", "rule", "kind", "side", "values", "effect / reason"):
             table.add_column(col)
         for f in rep.firings:
             extra = f"{f.effect}: {f.reason}" if f.kind == "hard_rule" else ""
-            table.add_row(*(escape(c) for c in (rep.times[f.row], f.rule, f.kind, f.side, values_text(f), extra)))
+            table.add_row(*(plain(c) for c in (rep.times[f.row], f.rule, f.kind, f.side, values_text(f), extra)))
         Console(width=200).print(table)
     counts = rep.counts()
     sig = ", ".join(f"{s.name} {counts.get(s.name, 0)}" for s in rs.signals)

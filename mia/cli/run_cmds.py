@@ -136,13 +136,14 @@ def cmd_run(args) -> int:
 
 
 def _print_end(sup, console) -> None:
+    from mia.cli.richtext import plain
     from mia.cli.summary import print_summary
 
     summary = json.loads((sup.wrote / "summary.json").read_text())
     print_summary(summary, console, title="Run summary")
     status = "finished" if sup.state == "ended" else "stopped"
-    console.print(f"run {status}: wrote {sup.wrote}/ (trades.csv, decisions.jsonl, summary.json, equity.png); "
-                  f"journal {sup.cfg.journal}; ask `mia why HH:MM --run {sup.wrote}` about any bar",
+    console.print(plain(f"run {status}: wrote {sup.wrote}/ (trades.csv, decisions.jsonl, summary.json, equity.png); "
+                        f"journal {sup.cfg.journal}; ask `mia why HH:MM --run {sup.wrote}` about any bar"),
                   highlight=False)
 
 

@@ -4,6 +4,8 @@ Each entry has a name, a unit (see ``units.py``), a kind (number or bool) and on
 meaning. Level sets (``gamma_levels``, ``blind_spots``) are named groups of member features;
 they are only valid as the argument of ``nearest``, ``above`` and ``below``.
 The feature engine (``mia.features``) computes exactly these columns; ``mia features`` prints them.
+``SETTINGS`` are the feature engine's thresholds a rule param of the same name sets (the VIX
+regime boundaries, the smart-money trade sizes, the gamma-cycle phases).
 """
 from __future__ import annotations
 
@@ -90,8 +92,19 @@ FEATURES: tuple[Feature, ...] = (
     _f("base_direction", "1", "+1 inside/after a green base, -1 a red base, 0 none"),
     _f("golden_rule_intact", "1", "no bar closed through the active base by more than half a tick", kind="bool"),
     _f("dealers_bias", "1", "dealer's bias composite in [-1, 1], EMA-smoothed"),
+    # smart money (elite technique 2): the closed bar's trades of large_trade_contracts or more
+    _f("large_buy_volume", "contracts", "volume of the bar's large buy trades (>= large_trade_contracts, 100)"),
+    _f("large_sell_volume", "contracts", "volume of the bar's large sell trades (>= large_trade_contracts, 100)"),
+    _f("block_trades", "1", "number of the bar's block trades (>= block_trade_contracts, 500)"),
+    _f("large_net_flow", "1", "(large_buy_volume - large_sell_volume) / volume of the bar, in [-1, 1]"),
+    # gamma cycles (elite technique 4): the SPX monthly expiry (third Friday 16:00 New York)
+    _f("days_to_expiry", "1", "whole days to the next SPX monthly expiry (0 on expiry day before 16:00)"),
+    _f("days_since_expiry", "1", "whole days since the last SPX monthly expiry"),
+    _f("gamma_phase", "1", "0 normal (> 10 days to expiry), 1 moderate (6-10), 2 gamma peak (3-5), "
+                           "3 expiry week (<= 2), 4 post-expiry (<= 2 days after)"),
     # MenthorQ
     _f("levels_age_min", "min", "minutes since the last MenthorQ level update (staleness)"),
+    _f("vix_move_since_levels", "1", "VIX now minus the VIX at the last MenthorQ level update"),
     *[_f(n, "points", m) for n, m in _MQ_GAMMA],
     *[_f(n, "points", m) for n, m in _BLIND_SPOTS],
 )
@@ -101,5 +114,34 @@ LEVEL_SETS: tuple[LevelSet, ...] = (
     LevelSet("blind_spots", tuple(n for n, _ in _BLIND_SPOTS), "MenthorQ blind spots 0-9"),
 )
 
+@dataclass(frozen=True)
+class Setting:
+    """A setting of the feature engine: a rule param of this name sets it (``FeatureConfig.for_rules``),
+    so a boundary both the rules and the features read is written once, in the rules."""
+
+    name: str
+    default: float
+    unit: str | None       # the unit a param may carry besides a bare number (None: bare only)
+    minimum: float         # the smallest value allowed
+    whole: bool            # a whole number
+    meaning: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("vix_mid", 15.0, None, 0.0, False, "VIX regimes: low below, mid from here"),
+    Setting("vix_high", 22.0, None, 0.0, False, "VIX regimes: high from here"),
+    Setting("vix_extreme", 35.0, None, 0.0, False, "VIX regimes: extreme from here"),
+    Setting("large_trade_contracts", 100.0, None, 1.0, True, "a trade this big or bigger is large (smart money)"),
+    Setting("block_trade_contracts", 500.0, None, 1.0, True, "a trade this big or bigger is a block"),
+    Setting("gamma_expiry_week_days", 2.0, None, 0.0, True, "expiry week: at most this many days to expiry"),
+    Setting("gamma_peak_days", 5.0, None, 0.0, True, "gamma peak: more than the expiry week, at most this many"),
+    Setting("gamma_moderate_days", 10.0, None, 0.0, True, "moderate: more than the peak, at most this many"),
+    Setting("gamma_post_expiry_days", 2.0, None, 0.0, True, "post-expiry: at most this many days since expiry"),
+)
+#: settings that must increase in this order (a param set out of order is an error)
+ORDERED_SETTINGS = (("vix_mid", "vix_high", "vix_extreme"),
+                    ("gamma_expiry_week_days", "gamma_peak_days", "gamma_moderate_days"))
+
 BY_NAME: dict[str, Feature] = {f.name: f for f in FEATURES}
+SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 SETS_BY_NAME: dict[str, LevelSet] = {s.name: s for s in LEVEL_SETS}

@@ -1,9 +1,10 @@
 """Rule files -> a checked ``RuleSet``: the order of the checker's steps, section by section.
 
 Gather the files (``load.rule_files``), read and validate each (``load``, ``schema``), merge
-them: one instrument, params, derived features typed in dependency order (``order``), signals,
-hard rules with their reason templates and sizing rules (each expression typed by
-``typecheck``), then risk, exits and sizing (``settings``). Every problem is reported (not only
+them: one instrument, params (those that set the feature engine, ``catalog.SETTINGS``, checked
+for their kind and order), derived features typed in dependency order (``order``), signals,
+hard rules with their side and reason templates, sizing rules and labels (each expression typed
+by ``typecheck``), then risk, exits and sizing (``settings``). Every problem is reported (not only
 the first) as ``path:line:col: error: ...`` pointing into the YAML file; ``load_rules`` raises
 one ``RuleError`` holding them all.
 """
@@ -13,10 +14,11 @@ import hashlib
 import re
 from pathlib import Path
 
+from mia.dsl import catalog
 from mia.dsl.errors import Pos, Reporter, RuleError
 from mia.dsl.load import Document, Source, load_document, rule_files
 from mia.dsl.order import feature_order
-from mia.dsl.ruleset import DerivedFeature, Expr, HardRule, Param, ReasonPart, RuleSet, ScaleRule, Signal
+from mia.dsl.ruleset import DerivedFeature, Expr, HardRule, Label, Param, ReasonPart, RuleSet, ScaleRule, Signal
 from mia.dsl.schema import validate_document
 from mia.dsl.settings import finite, quantity, read_settings
 from mia.dsl.typecheck import TypeChecker
@@ -122,12 +124,40 @@ def _check(docs: list[Document], rep: Reporter, instrument: tuple, broken: set[s
         for i, item in enumerate((doc.data.get("sizing") or {}).get("scale") or []):
             if item is not None:
                 scale.extend(_scale_rule(ck, doc, ("sizing", "scale", i), item, len(scale)))
+    labels = _labels(docs, ck, rep)
     risk, exits, sizing, setting_pos = read_settings(docs, spec.tick_size, rep)
     sizing.scale = scale
     return RuleSet(instrument=instrument, tick_size=spec.tick_size, tick_value=spec.tick_value,
                    params=ck.params, features=derived, signals=signals, hard_rules=hard_rules,
                    risk=risk, exits=exits, sizing=sizing, files=[d.path for d in docs],
-                   setting_pos=setting_pos, sierra_symbol=spec.sierra_symbol)
+                   setting_pos=setting_pos, sierra_symbol=spec.sierra_symbol, labels=labels)
+
+
+def _labels(docs: list[Document], ck: TypeChecker, rep: Reporter) -> list[Label]:
+    """``labels:``: feature -> {label text: condition}, the feature a built-in or derived one
+    (a number), each condition typed; a feature labelled in two files is an error."""
+    out: list[Label] = []
+    seen: dict[str, Pos] = {}
+    for doc in docs:
+        for feature, entries in (doc.data.get("labels") or {}).items():
+            pos = doc.key_pos(("labels", feature))
+            if feature in seen:
+                rep.error(pos, f"labels of {feature} are already given at {seen[feature]}")
+                continue
+            seen[feature] = pos
+            t = ck.name_type(feature)
+            if t is None:
+                if feature not in ck.broken and feature not in ck.features:   # else: reported
+                    rep.error(pos, f"labels name an unknown feature '{feature}'" + ck.suggest(feature))
+                continue
+            if t.kind != "number":
+                rep.error(pos, f"labels name ranges of a number; {feature} is {t}")
+                continue
+            for text in entries:
+                when = _condition(ck, doc, ("labels", feature, text), "the label's condition")
+                if when is not None:
+                    out.append(Label(feature, str(text), when, doc.key_pos(("labels", feature, text))))
+    return out
 
 
 def _instrument(docs: list[Document], rep: Reporter):
@@ -176,10 +206,33 @@ def _params(docs: list[Document], ck: TypeChecker, rep: Reporter) -> None:
                 continue
             src = Source(doc, path, str(value)) if isinstance(value, str) else None
             q = quantity(value, doc.value_pos(path), rep, src)
-            if q is not None:
+            if q is not None and _setting_ok(name, q, doc.value_pos(path), rep):
                 ck.params[name] = Param(name, q[0], q[1], pos, is_time=q[2])
             else:
                 ck.broken.add(name)         # reported: its uses are not errors of their own
+    for group in catalog.ORDERED_SETTINGS:
+        values = [(n, ck.params[n].value if n in ck.params else catalog.SETTINGS_BY_NAME[n].default) for n in group]
+        for (a, va), (b, vb) in zip(values, values[1:]):
+            if vb <= va and (a in ck.params or b in ck.params):
+                where = ck.params[b].pos if b in ck.params else ck.params[a].pos
+                rep.error(where, f"{b} ({vb:g}) must be more than {a} ({va:g}): they set the feature engine's "
+                                 f"{'VIX regimes' if a.startswith('vix') else 'gamma-cycle phases'} in that order")
+
+
+def _setting_ok(name: str, q: tuple, pos: Pos, rep: Reporter) -> bool:
+    """A param that sets the feature engine (``catalog.SETTINGS``) must be a number of its kind."""
+    s = catalog.SETTINGS_BY_NAME.get(name)
+    if s is None:
+        return True
+    value, unit, is_time = q
+    if is_time or unit not in (None, s.unit):
+        allowed = "a bare number" + (f" or {s.unit}" if s.unit else "")
+        rep.error(pos, f"{name} sets the feature engine ({s.meaning}): it must be {allowed}")
+        return False
+    if value < s.minimum or (s.whole and value != int(value)):
+        rep.error(pos, f"{name} must be {'a whole number ' if s.whole else ''}of at least {s.minimum:g}, got {value:g}")
+        return False
+    return True
 
 
 def _derived_features(docs: list[Document], ck: TypeChecker, rep: Reporter) -> list[DerivedFeature]:
@@ -227,12 +280,23 @@ def _hard_rule(ck: TypeChecker, doc: Document, base: tuple, item: dict, rep: Rep
     if has_block == has_factor:
         rep.error(pos, f"hard rule '{item['name']}' needs exactly one of 'block' (a veto) "
                        "or 'size_factor' (a soft rule that scales size)")
+    side = item.get("side")
+    bad_side = side is not None and item.get("block") == "all"
+    if bad_side:
+        rep.error(doc.value_pos(base + ("side",)), f"hard rule '{item['name']}' blocks all: it cannot stand "
+                                                   "against one side only (use 'block: entries' with 'side')")
     when = _condition(ck, doc, base + ("when",), "when")
-    reason = _reason(ck, doc, base + ("reason",)) if "reason" in item else []
-    if when is None or reason is None or has_block == has_factor or bad_factor:
+    reasons: list | None = []
+    if "reason" in item:
+        texts = item["reason"] if isinstance(item["reason"], list) else [item["reason"]]
+        paths = [base + ("reason", k) for k in range(len(texts))] if isinstance(item["reason"], list) \
+            else [base + ("reason",)]
+        reasons = [_reason(ck, doc, path) for path in paths]
+        reasons = None if any(r is None for r in reasons) else reasons
+    if when is None or reasons is None or has_block == has_factor or bad_factor or bad_side:
         return []
     return [HardRule(item["name"], when, item.get("block"),
-                     float(item["size_factor"]) if has_factor else None, reason, pos)]
+                     float(item["size_factor"]) if has_factor else None, reasons, pos, side)]
 
 
 def _scale_rule(ck: TypeChecker, doc: Document, base: tuple, item: dict, n_before: int) -> list[ScaleRule]:

@@ -9,7 +9,10 @@ function of ``functions.FUNCTIONS`` has its emitter in ``CALLS`` (at the end of 
 
 Semantics (the reference oracle, ``tests/oracles/reference.py``, implements the same,
 independently): a missing value is NaN;
-arithmetic with NaN gives NaN; a comparison with NaN is false; min/max/clamp give NaN if any
+arithmetic with NaN gives NaN; a comparison with NaN is false; numbers compare equal when they
+differ by at most ``TIE_TOLERANCE`` (1e-9) times the larger magnitude, or 1e-9 when both are
+below 1 (``near``: 0.1 + 0.2 - 0.1 == 0.2 and is not > 0.2; infinities only equal themselves), in
+every comparison operator, ``between`` and ``crosses_above``/``crosses_below``; min/max/clamp give NaN if any
 argument is NaN; sma/highest/lowest are NaN until n bars are seen and while the window holds a
 NaN; ema is seeded by the first non-NaN value and skips NaN inputs; history ``x[n]`` is NaN (or
 false) for the first n bars; division by zero follows IEEE (inf or NaN).
@@ -39,6 +42,13 @@ N_INPUTS = {n_in}
 N_OUTPUTS = {n_out}
 
 
+@njit("boolean(float64, float64)", cache=True)
+def near(a, b):
+    """a and b are equal for the language: within 1e-9 of the larger magnitude (1e-9 below 1)."""
+    d = abs(a - b)
+    return a == b or (d < inf and d <= {tol!r} * max(1.0, abs(a), abs(b)))
+
+
 @njit("void(float64[::1], float64[::1], float64[::1], float64[::1])", cache=True, error_model="numpy")
 def stream(x, P, S, out):
 {stream_body}
@@ -52,6 +62,16 @@ def batch(X, P, S, OUT):
 
 #: a body longer than this many lines is split into parts (see the module's docstring)
 CHUNK_LINES = 300
+#: numbers closer than this, relative to the larger magnitude (absolute below 1), are equal
+TIE_TOLERANCE = 1e-9
+
+
+def compare(op: str, a: str, b: str) -> str:
+    """The kernel expression of the number comparison ``a op b`` (ties within the tolerance are
+    equal: ``near``; NaN compares false)."""
+    return {"<": f"{a} < {b} and not near({a}, {b})", "<=": f"{a} <= {b} or near({a}, {b})",
+            ">": f"{a} > {b} and not near({a}, {b})", ">=": f"{a} >= {b} or near({a}, {b})",
+            "==": f"near({a}, {b})", "!=": f"not near({a}, {b}) and {a} == {a} and {b} == {b}"}[op]
 
 SIG_STREAM = '"void(float64[::1], float64[::1], float64[::1], float64[::1])"'
 SIG_BATCH = '"void(float64[:, ::1], float64[::1], float64[::1], float64[:, ::1])"'
@@ -67,6 +87,13 @@ from numba import njit
 STATE_INIT = np.array({state}, dtype=np.float64)
 N_INPUTS = {n_in}
 N_OUTPUTS = {n_out}
+
+
+@njit("boolean(float64, float64)", cache=True)
+def near(a, b):
+    """a and b are equal for the language: within 1e-9 of the larger magnitude (1e-9 below 1)."""
+    d = abs(a - b)
+    return a == b or (d < inf and d <= {tol!r} * max(1.0, abs(a), abs(b)))
 '''
 
 
@@ -214,8 +241,8 @@ class _Gen(Visitor):
 
     def visit_Binary(self, node: ast.Binary, t: str) -> str:
         a, b = self.expr(node.left), self.expr(node.right)
-        if node.op == "!=" and node.left.ty.kind != "bool":   # NaN != x is false, as every comparison
-            self.emit(f"{t} = {a} != {b} and {a} == {a} and {b} == {b}")
+        if node.op in ast.COMPARISONS and node.left.ty.kind != "bool":
+            self.emit(f"{t} = {compare(node.op, a, b)}")   # ties within the tolerance; NaN: false
         else:
             self.emit(f"{t} = {a} {node.op} {b}")
         return t
@@ -361,7 +388,7 @@ def _clamp(g: _Gen, node: ast.Call, t: str) -> None:
 @CALLS.register("between")
 def _between(g: _Gen, node: ast.Call, t: str) -> None:
     x, lo, hi = g.args(node)
-    g.emit(f"{t} = {lo} <= {x} and {x} <= {hi}")
+    g.emit(f"{t} = ({compare('<=', lo, x)}) and ({compare('<=', x, hi)})")
 
 
 @CALLS.register("if")
@@ -374,10 +401,11 @@ def _if(g: _Gen, node: ast.Call, t: str) -> None:
 def _crosses(g: _Gen, node: ast.Call, t: str) -> None:
     a, b = g.args(node)
     o = g.alloc([float("nan"), float("nan")])   # the previous a and b
+    pa, pb = f"S[{o}]", f"S[{o + 1}]"
     if node.fn == "crosses_above":
-        g.emit(f"{t} = {a} > {b} and S[{o}] <= S[{o + 1}]")
+        g.emit(f"{t} = ({compare('>', a, b)}) and ({compare('<=', pa, pb)})")
     else:
-        g.emit(f"{t} = {a} < {b} and S[{o}] >= S[{o + 1}]")
+        g.emit(f"{t} = ({compare('<', a, b)}) and ({compare('>=', pa, pb)})")
     g.emit(f"S[{o}] = {a}")
     g.emit(f"S[{o + 1}] = {b}")
 
@@ -418,7 +446,7 @@ def generate(program: Program, chunk_lines: int | None = None) -> str:
         return text.replace("__IN__[", inp).replace("__OUT__[", out)
 
     return HEADER.format(
-        state=_state_text(gen.state),
+        tol=TIE_TOLERANCE, state=_state_text(gen.state),
         n_in=len(program.inputs), n_out=len(program.outputs),
         stream_body=render("    ", "x[", "out["),
         batch_body=render("        ", "X[i, ", "OUT[i, "),
@@ -433,7 +461,7 @@ def _generate_parts(program: Program, size: int) -> str:
         text = "\n".join("    " + ln for ln in lines) or "    pass"
         return text.replace("__IN__[", inp).replace("__OUT__[", out)
 
-    text = [PARTS_HEADER.format(n=len(parts), state=_state_text(gen.state), n_in=len(program.inputs),
+    text = [PARTS_HEADER.format(n=len(parts), tol=TIE_TOLERANCE, state=_state_text(gen.state), n_in=len(program.inputs),
                                 n_out=len(program.outputs))]
     for j, lines in enumerate(parts):
         text.append(f"\n{JIT.format(sig=SIG_STREAM)}\ndef stream_{j}(x, P, S, out):\n"

@@ -1,8 +1,9 @@
 """Where rules fire: from a batch outcome matrix to signal and hard-rule rows with their values.
 
 Used by ``mia signals`` (and by traces): a ``signal`` row for every row where a signal's `when`
-holds; a ``hard_rule`` row for every row where a signal fired and that hard rule's `when` holds,
-each with the values the rule read and, for hard rules, its reason filled in.
+holds; a ``hard_rule`` row for every row where a signal fired and that hard rule's `when` holds
+(a rule with a ``side`` only against a signal of that side), each with the values the rule read
+and, for hard rules, its reason filled in (``reason_text``).
 """
 from __future__ import annotations
 
@@ -73,16 +74,31 @@ def _value(compiled: CompiledRules, X: np.ndarray, OUT: np.ndarray, row: int, re
 
 
 def reason_text(compiled: CompiledRules, rule, OUT_row: np.ndarray) -> str:
+    """The rule's reason filled in: the first of its templates whose values are all present; when
+    none is, the last, each missing value said as "(<expression> missing)"."""
     cols = compiled.program.reason_outputs(rule.name)
-    pieces, k = [], 0
-    for part in rule.reason:
-        if part.text is not None:
-            pieces.append(part.text)
-        else:
+    k = 0
+    filled: list[tuple[str, bool]] = []
+    for template in rule.reasons:
+        pieces, complete = [], True
+        for part in template:
+            if part.text is not None:
+                pieces.append(part.text)
+                continue
             v = OUT_row[cols[k]]
-            pieces.append(format_value(bool(v) if part.expr.ty.kind == "bool" else v))
             k += 1
-    return "".join(pieces)
+            if part.expr.ty.kind == "bool":
+                pieces.append(format_value(bool(v)))
+            elif v != v:
+                complete = False
+                pieces.append(f"({part.expr.text.strip()} missing)")
+            else:
+                pieces.append(format_value(v))
+        filled.append(("".join(pieces), complete))
+    for text, complete in filled:
+        if complete:
+            return text
+    return filled[-1][0] if filled else ""
 
 
 def firings(compiled: CompiledRules, X: np.ndarray, OUT: np.ndarray) -> list[Firing]:
@@ -102,11 +118,11 @@ def firings(compiled: CompiledRules, X: np.ndarray, OUT: np.ndarray) -> list[Fir
                 sides.append(s.side)
                 out.append(Firing(int(row), s.name, "signal", s.side,
                                   [(r.label, _value(compiled, X, OUT, row, r)) for r in reads[s.name]]))
-        side = "/".join(sorted(set(sides)))
+        fired_sides = sorted(set(sides))
         for h, col in hard_cols:
-            if OUT[row, col] == 1.0:
-                effect = f"blocks {h.block}" if h.block else f"size x{h.size_factor:g}"
-                out.append(Firing(int(row), h.name, "hard_rule", side,
+            against = [s for s in fired_sides if h.applies_to(s)]
+            if OUT[row, col] == 1.0 and against:
+                out.append(Firing(int(row), h.name, "hard_rule", "/".join(against),
                                   [(r.label, _value(compiled, X, OUT, row, r)) for r in reads[h.name]],
-                                  effect, reason_text(compiled, h, OUT[row])))
+                                  h.effect, reason_text(compiled, h, OUT[row])))
     return out

@@ -3,7 +3,12 @@
 Shared by the numba code generator and the plain-Python reference oracle (layout only: the
 two evaluate the expressions independently). Outputs, in order: derived features, signals,
 hard rules, sizing scale rules, then "probes" (values a rule read, for traces and
-``mia signals --csv``) and the pieces of hard-rule reasons.
+``mia signals --csv``; and the terms of derived sums that are not plain names), the pieces of
+hard-rule reasons and the conditions of labels ("label").
+
+``terms``: a derived feature written as a sum (``0.20*pa_vote + 0.25*flow_vote - x``) -> its
+terms, each a sign, a constant coefficient (a number or a param, or none) and the value it
+multiplies, so that a trace can show what the feature is made of.
 """
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ import numpy as np
 from mia.dsl import ast, catalog
 from mia.dsl.functions import FUNCTIONS
 from mia.dsl.ruleset import RuleSet
-from mia.dsl.visit import Walker
+from mia.dsl.visit import Visitor, Walker
 
 
 @dataclass
@@ -36,6 +41,17 @@ class Read:
 
 
 @dataclass
+class Term:
+    """One term of a derived sum: ``sign * coef * value``."""
+
+    sign: int                 # +1 or -1
+    coef: float | None        # a number literal's value, or None (a param's: ``coef_param``; else 1)
+    coef_param: int | None    # the param index of the coefficient
+    label: str                # the text of what the coefficient multiplies (``pa_vote``)
+    value: Read | None        # where its value is after a step (None: the term is a number alone)
+
+
+@dataclass
 class Program:
     ruleset: RuleSet
     inputs: list[str]
@@ -44,6 +60,8 @@ class Program:
     param_names: list[str]
     params: np.ndarray
     reads: dict[str, list[Read]] = field(default_factory=dict)
+    #: derived features written as a sum of two terms or more -> their terms
+    terms: dict[str, list[Term]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.input_index = {n: i for i, n in enumerate(self.inputs)}
@@ -56,6 +74,10 @@ class Program:
 
     def reason_outputs(self, rule: str) -> list[int]:
         return [i for i, o in enumerate(self.outputs) if o.kind == "reason" and o.rule == rule]
+
+    def label_outputs(self) -> list[tuple[str, str, int]]:
+        """(feature, label text, output column) of every label, in the order written."""
+        return [(o.rule, o.name.split(":", 2)[2], i) for i, o in enumerate(self.outputs) if o.kind == "label"]
 
 
 def _all_trees(rs: RuleSet):
@@ -70,6 +92,35 @@ def _all_trees(rs: RuleSet):
                 yield part.expr.tree
     for sc in rs.sizing.scale:
         yield sc.when.tree
+    for lb in rs.labels:
+        yield lb.when.tree
+
+
+class _Terms(Visitor):
+    """The top-level terms of a sum, each (sign, coefficient node or None, the node it
+    multiplies): ``0.2*a - (b + c)`` -> (+1, 0.2, a), (-1, None, b), (-1, None, c). A coefficient
+    is a number or a param on either side of a ``*``."""
+
+    def visit_Binary(self, node: ast.Binary, sign: int) -> list:
+        if node.op in ("+", "-"):
+            return self.visit(node.left, sign) + self.visit(node.right, -sign if node.op == "-" else sign)
+        if node.op == "*" and (_constant(node.left) or _constant(node.right)):
+            coef, other = (node.left, node.right) if _constant(node.left) else (node.right, node.left)
+            return [(sign, coef, other)]
+        return [(sign, None, node)]
+
+    def visit_Unary(self, node: ast.Unary, sign: int) -> list:
+        return self.visit(node.operand, -sign) if node.op == "-" else [(sign, None, node)]
+
+    def generic_visit(self, node: ast.Node, sign: int) -> list:
+        return [(sign, None, node)]
+
+
+_TERMS = _Terms()
+
+
+def _constant(node: ast.Node) -> bool:
+    return isinstance(node, ast.Num) or (isinstance(node, ast.Name) and node.ref == "param")
 
 
 class _Reads(Walker):
@@ -149,6 +200,30 @@ def build_program(rs: RuleSet) -> Program:
             else:
                 reads.append(Read(label, "param", param_names.index(label)))
         program_reads[name] = reads
+    terms: dict[str, list[Term]] = {}
+    for f in rs.features:
+        parts = _TERMS.visit(f.expr.tree, 1)
+        if len(parts) < 2 or f.expr.ty.kind != "number":
+            continue
+        found = []
+        for sign, c, node in parts:
+            coef = float(c.value) if isinstance(c, ast.Num) else None
+            coef_param = param_names.index(c.id) if isinstance(c, ast.Name) else None
+            label = f.expr.text[node.start:node.end]
+            if isinstance(node, ast.Num) and coef is None and coef_param is None:
+                found.append(Term(sign, float(node.value), None, "", None))
+                continue
+            if isinstance(node, ast.Name) and node.ref == "catalog":
+                read = Read(label, "input", inputs.index(node.id))
+            elif isinstance(node, ast.Name) and node.ref == "feature":
+                read = Read(label, "output", [o.name for o in outputs].index(node.id))
+            elif isinstance(node, ast.Name) and node.ref == "param":
+                read = Read(label, "param", param_names.index(node.id))
+            else:                          # an expression: its value is a probe of the feature
+                outputs.append(Output(f"{f.name}:{label}", "probe", node, False, rule=f.name))
+                read = Read(label, "output", len(outputs) - 1)
+            found.append(Term(sign, coef, coef_param, label, read))
+        terms[f.name] = found
     for h in rs.hard_rules:
         k = 0
         for part in h.reason:
@@ -156,5 +231,7 @@ def build_program(rs: RuleSet) -> Program:
                 outputs.append(Output(f"{h.name}.reason[{k}]", "reason", part.expr.tree,
                                       part.expr.ty.kind == "bool", rule=h.name))
                 k += 1
+    for lb in rs.labels:
+        outputs.append(Output(f"label:{lb.feature}:{lb.text}", "label", lb.when.tree, True, rule=lb.feature))
     params = np.array([rs.params[n].value for n in param_names], dtype=np.float64)
-    return Program(rs, inputs, sets, outputs, param_names, params, program_reads)
+    return Program(rs, inputs, sets, outputs, param_names, params, program_reads, terms)

@@ -62,7 +62,37 @@ class HardRule:
     when: Expr
     block: str | None         # "entries" or "all"; None for a soft rule
     size_factor: float | None
-    reason: list[ReasonPart]
+    #: the reason templates, in order: the first whose values are all present is shown
+    reasons: list[list[ReasonPart]]
+    pos: Pos
+    side: str | None = None   # "long" / "short": stands only against entries of that side
+
+    @property
+    def reason(self) -> list[ReasonPart]:
+        """Every part of every template, in order (the program's reason outputs follow it)."""
+        return [part for template in self.reasons for part in template]
+
+    def applies_to(self, side: str) -> bool:
+        """Whether the rule stands against an entry of ``side`` ("long" or "short")."""
+        return self.side is None or self.side == side
+
+    @property
+    def effect(self) -> str:
+        """What the rule does when it holds, in words: "blocks entries", "blocks long entries",
+        "size x0.5", "size x0.5 (short entries)"."""
+        if self.block:
+            return f"blocks {self.side} entries" if self.side else f"blocks {self.block}"
+        return f"size x{self.size_factor:g}" + (f" ({self.side} entries)" if self.side else "")
+
+
+@dataclass
+class Label:
+    """A name for a range of a feature: ``text`` while ``when`` holds (the first of the
+    feature's labels that holds wins)."""
+
+    feature: str
+    text: str
+    when: Expr
     pos: Pos
 
 
@@ -97,8 +127,8 @@ class Risk:
     max_consecutive_losses: int = 4
     max_order_rejections: int = 10
     cooldown_after_stop_min: float = 15.0
-    trading_hours: TradingHours = field(default_factory=lambda: TradingHours(570, 960, "America/New_York"))
-    halt_vix_above: float = 30.0
+    trading_hours: TradingHours = field(default_factory=lambda: TradingHours(540, 960, "America/New_York"))
+    halt_vix_above: float = 35.0           # extreme VIX (domain.md: no entries from 35)
     stale_bar_seconds: float = 30.0
     stale_vix_seconds: float = 300.0
 
@@ -145,6 +175,8 @@ class RuleSet:
     sierra_symbol: str = ""
     #: hidden files of the rule folders that were left out (``.#risk.yaml``, ``._risk.yaml``)
     skipped_files: list[str] = field(default_factory=list)
+    #: names of ranges of features (``labels:``), in the order written
+    labels: list[Label] = field(default_factory=list)
 
     def where(self, pos: Pos) -> str:
         """``pos`` as traces cite it: ``<folder>/<file>:<line>``, the file relative to its rule

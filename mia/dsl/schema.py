@@ -103,6 +103,10 @@ def validate_document(doc: Document, rep: Reporter,
             pos = doc.key_pos(path + (bad,)) if isinstance(parent, dict) and bad in parent else doc.value_pos(path)
             rep.error(pos, f"{_show(bad)} is not a valid name (letters, digits and _, not starting with a digit)")
             continue
+        if v == "oneOf":
+            words = " or ".join(_one_of_word(sub) for sub in err.validator_value)
+            rep.error(doc.value_pos(path), f"{where} must be {words}, got {_show(err.instance)}")
+            continue
         if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
             words = {"minimum": "at least", "maximum": "at most",
                      "exclusiveMinimum": "more than", "exclusiveMaximum": "less than"}[v]
@@ -110,6 +114,14 @@ def validate_document(doc: Document, rep: Reporter,
             continue
         rep.error(doc.value_pos(path), f"{where}: {err.message}")
     return ok
+
+
+def _one_of_word(sub: dict) -> str:
+    """A schema alternative in words: "a string", "a list of strings"."""
+    if sub.get("type") == "array":
+        item = sub.get("items", {}).get("type")
+        return f"a list of {item}s" if item else "a list"
+    return _TYPE_WORDS.get(sub.get("type"), "another value")
 
 
 def _data_at(data: object, path: tuple) -> object:

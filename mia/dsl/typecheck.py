@@ -48,6 +48,20 @@ class TypeChecker(Visitor):
         self.names[name] = (kind, pos)
         return True
 
+    def name_type(self, name: str) -> Type | None:
+        """The type of the built-in or derived feature ``name`` (None: no such feature, or its
+        definition had an error)."""
+        if name in self.features:
+            return self.feature_types.get(name)
+        f = catalog.BY_NAME.get(name)
+        if f is None:
+            return None
+        return BOOL if f.kind == "bool" else Type("number", f.unit)
+
+    def suggest(self, name: str) -> str:
+        """A "(did you mean ...?)" among the features, or ""."""
+        return did_you_mean(name, list(self.features) + list(catalog.BY_NAME))
+
     def known_names(self) -> list[str]:
         return list(self.params) + list(self.features) + list(catalog.BY_NAME) + list(catalog.SETS_BY_NAME)
 

@@ -16,10 +16,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from mia.broker.orders import OrderIds, OrderIntent
-from mia.dsl import ast
+from mia.dsl import ast, catalog
 from mia.dsl.compile import CompiledRules
 from mia.dsl.firings import format_value, reason_text
 from mia.dsl.program import Read
+from mia.dsl.terms import breakdown, labels
 from mia.calendar import iso
 from mia.engine.records import Decision
 from mia.engine.risk import RiskGate
@@ -35,6 +36,7 @@ class Engine:
         self.sig_cols = [(s, idx[s.name]) for s in self.rs.signals]
         self.hard_cols = [(h, idx[h.name]) for h in self.rs.hard_rules]
         self.scale_cols = [(s, idx[s.name]) for s in self.rs.sizing.scale]
+        self.has_labels = bool(self.rs.labels)
         # the program lists what signals and hard rules read; sizing rules' reads are found here
         self.reads = dict(compiled.program.reads)
         for sc in self.rs.sizing.scale:
@@ -63,8 +65,15 @@ class Engine:
         vals = {}
         for r in self.reads[rule]:
             v = x[r.index] if r.source == "input" else out[r.index] if r.source == "output" else self.c.params[r.index]
-            vals[r.label] = format_value(v)
+            vals[r.label] = format_value(bool(v) if self._is_bool(r) else v)
         return vals
+
+    def _is_bool(self, r: Read) -> bool:
+        """Whether a value a rule read is a condition (shown true/false, not 1/0)."""
+        if r.source == "output":
+            return self.c.program.outputs[r.index].is_bool
+        f = catalog.BY_NAME.get(r.label)
+        return r.source == "input" and f is not None and f.kind == "bool"
 
     def decide(self, t: float, x: np.ndarray, out: np.ndarray, position: int, vix: float = math.nan,
                working: Sequence = (), bar_age_s: float = math.nan, vix_age_s: float = math.nan) -> Decision:
@@ -73,7 +82,7 @@ class Engine:
         entry orders still ``working`` (``WorkingOrder``s of role "entry": a signal while one
         works is traced as "entry working" and sends nothing); ``bar_age_s`` / ``vix_age_s``: how
         stale the data is (``RiskGate.check_entry``)."""
-        d = Decision(t=t, time=iso(t), action="none")
+        d = Decision(t=t, time=iso(t), action="none", labels=labels(self.c, out) if self.has_labels else {})
         fired = [(s, col) for s, col in self.sig_cols if out[col] == 1.0]
         for s, _ in fired:
             d.fired.append({"name": s.name, "side": s.side, "priority": s.priority,
@@ -82,6 +91,22 @@ class Engine:
         d.gate = self.gate.state
         if not fired:
             return d
+        self._entry(d, t, x, out, position, vix, working, bar_age_s, vix_age_s, fired)
+        d.terms = self._terms(d, x, out)
+        return d
+
+    def _terms(self, d: Decision, x: np.ndarray, out: np.ndarray) -> dict[str, str]:
+        """The breakdown of every derived sum a rule of the decision (fired, vetoed, scaled) read."""
+        found: dict[str, str] = {}
+        rules = [f["name"] for f in d.fired] + [v["rule"] for v in d.vetoes] + [s["rule"] for s in d.scales]
+        for rule in rules:
+            for r in self.reads.get(rule, ()):
+                if r.source == "output" and r.label in self.c.program.terms and r.label not in found:
+                    found[r.label] = breakdown(self.c, r.label, x, out)
+        return found
+
+    def _entry(self, d: Decision, t, x, out, position, vix, working, bar_age_s, vix_age_s, fired) -> Decision:
+        """``d`` for a bar where signals fired: the chosen one, its vetoes, scales, the gate, the size."""
         top = max(s.priority for s, _ in fired)
         best = [s for s, _ in fired if s.priority == top]
         sides = {s.side for s in best}
@@ -102,17 +127,17 @@ class Engine:
                 + (f" at {w.price:g}" if w.price is not None else "") + ")" for w in working)
             return d
         factor = 1.0
+        steps = []
         for h, col in self.hard_cols:
-            if out[col] != 1.0:
+            if out[col] != 1.0 or not h.applies_to(signal.side):
                 continue
             entry = {"rule": h.name, "where": self.rs.where(h.pos), "reason": reason_text(self.c, h, out),
-                     "values": self._values(h.name, x, out)}
+                     "values": self._values(h.name, x, out), "effect": h.effect}
             if h.block:
-                entry["effect"] = f"blocks {h.block}"
                 d.vetoes.append(entry)
             else:
-                entry["effect"] = f"size x{h.size_factor:g}"
                 factor *= h.size_factor
+                steps.append(f"x{h.size_factor:g} ({h.name})")
                 d.scales.append(entry)
         if d.vetoes:
             d.action = "blocked"
@@ -121,6 +146,7 @@ class Engine:
         for sc, col in self.scale_cols:
             if out[col] == 1.0:
                 factor *= sc.factor
+                steps.append(f"x{sc.factor:g} ({sc.name})")
                 d.scales.append({"rule": sc.name, "where": self.rs.where(sc.pos), "effect": f"size x{sc.factor:g}",
                                  "values": self._values(sc.name, x, out)})
         check = self.gate.check_entry(t, position, vix, bar_age_s, vix_age_s)
@@ -130,6 +156,7 @@ class Engine:
             return d
         size = self.size(factor, position)
         d.size = size
+        d.sizing = self.sizing_text(factor, steps, size, position)
         if size <= 0:
             d.action = "blocked"
             d.limit, d.detail = "sizing", f"size factor {factor:g} leaves no contract"
@@ -141,6 +168,21 @@ class Engine:
                                target_ticks=target, tag=signal.name)
         d.action = f"enter {signal.side} {size}"
         return d
+
+    def sizing_text(self, factor: float, steps: list[str], size: int, position: int) -> str:
+        """How the size came about: "base 2 x0.5 (gamma_wall) = 1 -> 1 contract"."""
+        base = self.rs.sizing.base
+        raw = base * factor
+        text = f"base {base}" + "".join(" " + s for s in steps) + (f" = {raw:.4g}" if steps else "")
+        if size <= 0:
+            return text + " -> no contract"
+        want = max(1, math.floor(raw + 1e-9))
+        notes = []
+        if want != raw:
+            notes.append("rounded down" if raw >= 1 else "at least 1 contract")
+        if size < want:
+            notes.append(f"capped by risk.max_position {self.rs.risk.max_position}")
+        return text + f" -> {size} contract{'s' * (size != 1)}" + (f" ({', '.join(notes)})" if notes else "")
 
     def size(self, factor: float, position: int) -> int:
         """Contracts for an entry: base x factor, rounded down but at least 1 unless the factor is 0,

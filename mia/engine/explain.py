@@ -88,14 +88,20 @@ def _explain_bar(d: dict) -> list[str]:
         reason = f": {s['reason']}" if s.get("reason") else ""
         vals = f" ({_values(s['values'])})" if s.get("values") else ""
         lines.append(f"  scaled by {s['rule']} at {s['where']}: {s['effect']}{reason}{vals}")
+    for text in (d.get("terms") or {}).values():
+        lines.append(f"  {text}")
     if d.get("limit"):
         lines.append(f"  risk gate {d.get('gate', '')}: stopped by {d['limit']}")
     else:
         lines.append(f"  risk gate {d.get('gate', '')}")
+    if d.get("sizing"):
+        lines.append(f"  size: {d['sizing']}")
     if d.get("intent"):
         i = d["intent"]
         lines.append(f"  order {i['id']}: {'buy' if i['side'] > 0 else 'sell'} {i['qty']} {i['kind']}, "
                      f"stop {i['stop_ticks']:g} ticks, target {i['target_ticks']:g} ticks")
+    if d.get("labels"):
+        lines.append("  labels: " + ", ".join(f"{k}: {v}" for k, v in d["labels"].items()))
     return lines
 
 

@@ -30,6 +30,12 @@ class Decision:
     detail: str = ""
     size: int = 0
     intent: OrderIntent | None = None
+    #: labelled feature -> the label of its range on this bar (``labels:`` of the rules)
+    labels: dict = field(default_factory=dict)
+    #: derived sum a rule of this decision read -> "name=value = coef·term(value) + ..."
+    terms: dict = field(default_factory=dict)
+    #: how the size came about ("base 2 x0.5 (gamma_wall) = 1 -> 1 contract"), when one was computed
+    sizing: str = ""
     #: the rules version (a content hash) that decided it
     rules: str = ""
 
@@ -43,7 +49,7 @@ class Decision:
                 "intent": None if i is None else {
                     "id": i.id, "t": i.t, "side": i.side, "qty": i.qty, "kind": i.kind, "limit_price": i.limit_price,
                     "stop_ticks": i.stop_ticks, "target_ticks": i.target_ticks, "tag": i.tag},
-                "rules": self.rules}
+                "sizing": self.sizing, "terms": self.terms, "labels": self.labels, "rules": self.rules}
 
 
 @dataclass

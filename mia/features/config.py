@@ -1,9 +1,10 @@
 """Feature thresholds: the trader's defaults from domain.md, in one place, overridable.
 
 The cash open and close default to ``sessions.rth`` of config/instruments.yaml (``mia.calendar``).
-A rule set's params with the names in ``RULE_PARAMS`` set the feature engine too
-(``FeatureConfig.for_rules``), so that a boundary the rules and the features both read (the VIX
-regimes) is written once, in the rules.
+A rule set's params with the names in ``RULE_PARAMS`` (``mia.dsl.catalog.SETTINGS``: their
+defaults and meanings) set the feature engine too (``FeatureConfig.for_rules``), so that a boundary
+the rules and the features both read (the VIX regimes) is written once, in the rules, and a
+feature's threshold (a large trade's size, the gamma-cycle phases) is the trader's to tune.
 """
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 from mia import calendar
+from mia.dsl import catalog
 
-#: rule params that are feature settings: the VIX regime boundaries the rules compare against
-RULE_PARAMS = ("vix_mid", "vix_high", "vix_extreme")
+#: rule params that are feature settings (``mia.dsl.catalog.SETTINGS``, where the rule checker
+#: validates them): the VIX regime boundaries, the smart-money trade sizes, the gamma-cycle phases
+RULE_PARAMS = tuple(s.name for s in catalog.SETTINGS)
+_DEFAULT = {s.name: s.default for s in catalog.SETTINGS}
 
 
 @dataclass(frozen=True)
@@ -22,9 +26,15 @@ class FeatureConfig:
     close_minute: int = field(default_factory=lambda: calendar.sessions().rth_close)   # ... and close (16:00)
     zone: ZoneInfo = field(default_factory=lambda: calendar.sessions().rth_zone)       # ... of this zone (New York)
     atr_period: int = 14                  # Wilder ATR when the data has no ATR study
-    vix_mid: float = 15.0                 # VIX regimes: low < 15 <= mid < 22 <= high < 35 <= extreme
-    vix_high: float = 22.0
-    vix_extreme: float = 35.0
+    vix_mid: float = _DEFAULT["vix_mid"]              # VIX regimes: low < 15 <= mid < 22 <= high < 35 <= extreme
+    vix_high: float = _DEFAULT["vix_high"]
+    vix_extreme: float = _DEFAULT["vix_extreme"]
+    large_trade_contracts: float = _DEFAULT["large_trade_contracts"]   # smart money: a large trade (100+)
+    block_trade_contracts: float = _DEFAULT["block_trade_contracts"]   # ... a block trade (500+)
+    gamma_expiry_week_days: float = _DEFAULT["gamma_expiry_week_days"]  # gamma cycles: <= 2 days to expiry
+    gamma_peak_days: float = _DEFAULT["gamma_peak_days"]                # 3-5
+    gamma_moderate_days: float = _DEFAULT["gamma_moderate_days"]        # 6-10 (then normal)
+    gamma_post_expiry_days: float = _DEFAULT["gamma_post_expiry_days"]  # <= 2 days since expiry
     flow_threshold: float = 0.10          # |delta ratio| for the order-flow vote
     dom_ratio: float = 1.2                # top-5 bid vs ask size for the DOM vote
     mq_proximity: float = 0.002           # MenthorQ vote: within 0.2 % of a level

@@ -11,8 +11,9 @@ Sessions roll with the trading day (``mia.calendar``: 18:00 New York): the first
 trading day closes the forming bar (in its own session), then cum_delta, VWAP, studies, Wilder
 ATR and bases restart.
 Study lines are attributed to bars by their index ``i`` (``studies.Indexed``).
-The book, the forming bar and the trade-VWAP sums live in ``st`` / ``depth`` (``kernel``), which
-the batch path's numba kernel updates directly for the bulk events between Python handlers.
+The book, the forming bar, the trade-VWAP sums and the bar's smart-money counters live in ``st`` /
+``depth`` (``kernel``), which the batch path's numba kernel updates directly for the bulk events
+between Python handlers. The gamma-cycle features come from the bar's close time (``expiry``).
 """
 from __future__ import annotations
 
@@ -27,8 +28,10 @@ from mia.features.config import FeatureConfig
 from mia.features.base import BaseTracker
 from mia.features.drive import drive, open_band
 from mia.features.levels import LevelBook
-from mia.features.kernel import (ASK, ASKVOL, BAR_INDEX, BAR_START, BD_MODE, BID, BIDVOL, DAY_END, DAY_START, HAS_BAR,
-                                 LAST, NP2V, NPV, NVOL, P2V, PV, VOL, C, H, L, O, V, new_state, set_bar, step)
+from mia.features import expiry
+from mia.features.kernel import (ASK, ASKVOL, BAR_INDEX, BAR_START, BD_MODE, BID, BIDVOL, BLOCK_MIN, BLOCKS, DAY_END,
+                                 DAY_START, HAS_BAR, LARGE_MIN, LAST, LBUY, LSELL, NBLOCKS, NLBUY, NLSELL, NP2V, NPV,
+                                 NVOL, P2V, PV, VOL, C, H, L, O, V, new_state, set_bar, step)
 from mia.features.studies import Indexed, WilderAtr
 from mia.instruments import instrument as instrument_facts
 from mia.market.columnar.codes import DEPTH, QUOTE, TRADE
@@ -66,7 +69,7 @@ class FeatureEngine:
         self.levels = LevelBook(self.cfg, tick_size)
         self.base = BaseTracker(self.cfg, tick_size)
         # book, forming bar and trade-VWAP sums: shared with the bulk kernel (``kernel.advance``)
-        self.st, self.depth = new_state()
+        self.st, self.depth = new_state(self.cfg.large_trade_contracts, self.cfg.block_trade_contracts)
         self._day = None
         self._handlers = {typ: getattr(self, name) for typ, name in _HANDLERS.items()}
         self._new_session()
@@ -79,6 +82,7 @@ class FeatureEngine:
     def _new_session(self) -> None:
         self.cum_delta = 0.0
         self.st[PV:NVOL + 1] = 0.0
+        self.st[LBUY:NBLOCKS + 1] = 0.0
         self.vwap_study = Indexed()
         self.vva = Indexed()
         self.atr_study = Indexed()
@@ -88,6 +92,7 @@ class FeatureEngine:
     def configure(self, config: FeatureConfig) -> None:
         """New settings from now on (a reload of the rules); what was computed stays."""
         self.cfg = self.levels.cfg = self.base.cfg = config
+        self.st[LARGE_MIN], self.st[BLOCK_MIN] = config.large_trade_contracts, config.block_trade_contracts
 
     # ---- events --------------------------------------------------------------------------------
     @property
@@ -206,7 +211,7 @@ class FeatureEngine:
         return False
 
     def _on_level(self, ev) -> bool:
-        self.levels.update(ev.t, ev.f["level_type"], float(ev.f["price"]))
+        self.levels.update(ev.t, ev.f["level_type"], float(ev.f["price"]), self.vix)
         return False
 
     # ---- a bar closes ----------------------------------------------------------------------------
@@ -242,6 +247,17 @@ class FeatureEngine:
         st[P2V] += st[NP2V]
         st[VOL] += st[NVOL]
         st[NPV] = st[NP2V] = st[NVOL] = 0.0
+        # smart money: this bar's large trades; those that waited for the close are the next bar's
+        lbuy, lsell = float(st[LBUY]), float(st[LSELL])
+        r[COL["large_buy_volume"]], r[COL["large_sell_volume"]] = lbuy, lsell
+        r[COL["block_trades"]] = float(st[BLOCKS])
+        r[COL["large_net_flow"]] = (lbuy - lsell) / v if v > 0 else 0.0
+        st[LBUY], st[LSELL], st[BLOCKS] = st[NLBUY], st[NLSELL], st[NBLOCKS]
+        st[NLBUY] = st[NLSELL] = st[NBLOCKS] = 0.0
+        # gamma cycles: the SPX monthly expiry as of the bar's close
+        days_to, days_since = expiry.cycle(t)
+        r[COL["days_to_expiry"]], r[COL["days_since_expiry"]] = days_to, days_since
+        r[COL["gamma_phase"]] = expiry.phase(days_to, days_since, cfg)
         vva = self.vva.get(index)
         if vva is not None:
             for name, key in _VVA_KEYS:
@@ -278,7 +294,7 @@ class FeatureEngine:
             r[COL["dom_vote"]] = 1.0 if bid5 > cfg.dom_ratio * ask5 else -1.0 if ask5 > cfg.dom_ratio * bid5 else 0.0
         else:
             r[COL["dom_vote"]] = 0.0
-        self.levels.fill(r, COL, t, c)
+        self.levels.fill(r, COL, t, c, vix)
         r[COL["mq_vote"]] = self.levels.mq_vote(c)
         self.base.on_bar(o, h, l, c)
         r[COL["base_direction"]] = float(self.base.direction)

@@ -1,6 +1,7 @@
 """The feature engine's hot state in arrays, and the numba kernel that runs the bulk events over it.
 
-``FeatureEngine`` keeps the book (bid/ask, depth), the forming bar and the trade-VWAP sums in
+``FeatureEngine`` keeps the book (bid/ask, depth), the forming bar, the trade-VWAP sums and the
+bar's smart-money counters (large buy / sell volume, block trades, with their thresholds) in
 one float64 vector (slots below) and one depth matrix, so that its Python handlers and
 ``advance`` share them. ``advance`` applies a run of trade / quote / depth events of an event
 block exactly as the Python handlers would (same operations, same order, so the same floats)
@@ -21,13 +22,18 @@ O, H, L, C, V, BIDVOL, ASKVOL = range(7, 14)
 PV, P2V, VOL, NPV, NP2V, NVOL = range(14, 20)
 BAR_INDEX = 20                        # basedata index of the forming bar
 LAST = 21                             # the last trade's price
-NSLOTS = 22
+# smart money: the thresholds (settings), the forming bar's large buy / sell volume and block
+# count, and (basedata mode) those of trades that came after its end, for the next bar
+LARGE_MIN, BLOCK_MIN = 22, 23
+LBUY, LSELL, BLOCKS, NLBUY, NLSELL, NBLOCKS = range(24, 30)
+NSLOTS = 30
 
 
-def new_state() -> tuple[np.ndarray, np.ndarray]:
+def new_state(large_min: float = 100.0, block_min: float = 500.0) -> tuple[np.ndarray, np.ndarray]:
     st = np.zeros(NSLOTS)
     st[DAY_START] = st[DAY_END] = np.nan
     st[BID] = st[ASK] = st[LAST] = np.nan
+    st[LARGE_MIN], st[BLOCK_MIN] = large_min, block_min
     return st, np.zeros((2, 21))
 
 
@@ -44,9 +50,11 @@ def step(k, tt, a, b, c, st, depth):
         st[BID] = a
         st[ASK] = b
     elif k == TRADE:
+        later = False
         if st[BD_MODE] != 0.0:
             # a trade at/after the forming bar's end belongs to the next bar: it waits for the close
-            if st[HAS_BAR] != 0.0 and tt >= st[BAR_START] + 60.0:
+            later = st[HAS_BAR] != 0.0 and tt >= st[BAR_START] + 60.0
+            if later:
                 st[NPV] += a * b
                 st[NP2V] += a * a * b
                 st[NVOL] += b
@@ -68,6 +76,10 @@ def step(k, tt, a, b, c, st, depth):
                 st[ASKVOL] += b
             else:
                 st[BIDVOL] += b
+        if b >= st[LARGE_MIN]:
+            st[(NLBUY if c != 0.0 else NLSELL) if later else (LBUY if c != 0.0 else LSELL)] += b
+        if b >= st[BLOCK_MIN]:
+            st[NBLOCKS if later else BLOCKS] += 1.0
         st[LAST] = a
     return True
 

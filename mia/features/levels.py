@@ -1,5 +1,6 @@
-"""MenthorQ levels: the latest price of each level type, their age, the MenthorQ vote and the
-dealer's bias composite (domain.md)."""
+"""MenthorQ levels: the latest price of each level type, their age, the VIX move since they came
+(VIX_UPDATE_THRESHOLD: a 2-point move makes them suspect), the MenthorQ vote and the dealer's bias
+composite (domain.md)."""
 from __future__ import annotations
 
 import math
@@ -20,20 +21,23 @@ class LevelBook:
         self.cfg, self.tick = cfg, tick
         self.price: dict[str, float] = {}
         self.last_t = NAN
+        self.vix_at_update = NAN              # the VIX when the levels last changed
 
-    def update(self, t: float, level_type: str, price: float) -> None:
+    def update(self, t: float, level_type: str, price: float, vix: float = NAN) -> None:
         name = RENAME.get(level_type, level_type)
         if price > 0:
             self.price[name] = price
             self.last_t = t
+            self.vix_at_update = vix
 
-    def fill(self, row, col: dict[str, int], t: float, close: float) -> None:
+    def fill(self, row, col: dict[str, int], t: float, close: float, vix: float = NAN) -> None:
         for name, p in self.price.items():
             j = col.get(name)
             if j is not None:
                 row[j] = p
         if self.last_t == self.last_t:
             row[col["levels_age_min"]] = max(t - self.last_t, 0.0) / 60.0
+            row[col["vix_move_since_levels"]] = vix - self.vix_at_update
 
     def mq_vote(self, close: float) -> float:
         near = self.cfg.mq_proximity * close

@@ -8,7 +8,9 @@ field, a text field that is not a string, a side that is not BUY/SELL (trade) or
 a size that is not whole or out of bounds, a non-positive price, a time outside 1970-2100 or
 outside its file's trading day) raises ``BadLine`` with a short reason; readers count it per file
 and reason in ``BadLines`` and go on. The rules between lines (order, duplicates, bar indexes,
-the price band) are ``mia.market.judge``'s. Nothing about one line is ever fatal.
+the price band) are ``mia.market.judge``'s. Nothing about one line is ever fatal. A line in the
+seed 002 layout (ISO ``ts``, ``open/high/...``, ``menthorq_gamma_levels`` with a ``label``) is
+rewritten into the common one first (``mia.market.layout002``).
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from pathlib import Path
 import orjson
 
 from mia.errors import MiaError
+from mia.market.layout002 import Refused, chart_of, is_other_layout, rewrite, sc_of
 from mia.market.events import (CHOICES, MAX_BAR_VOLUME, MAX_SIZE, OPTIONAL, PRICE_FIELDS, REQUIRED, SIZE_FIELDS,
                                TEXT_FIELDS, VOLUME_FIELDS, Event)
 from mia.market.sctime import DEFAULT_ZONES, SC_MAX, SC_MIN, sc_to_epoch, zone_for
@@ -246,16 +249,48 @@ class LineParser:
             raise BadLine("invalid_json")
         typ = d.get("type") or self.file_type
         check = _CHECK.get(typ) if type(typ) is str else None
-        if check is None:
-            raise BadLine("unknown_type")
         t = d.get("t")
-        if not check(d, t):
-            raise BadLine(_reason(d, typ, t))
+        if check is None or not check(d, t):
+            return self.other(d, typ, check, t)
         epoch = self.epoch(t, typ)
         if not self.lo <= epoch <= self.hi:
             raise BadLine("wrong_day")
         ch = d.get("chart", self.chart)
-        return _new(Event, (epoch, typ, ch if type(ch) is int else (self.chart or 0), d.get("sym", ""), d))
+        return _new(Event, (epoch, typ, ch if type(ch) is int else self._chart(d), d.get("sym", ""), d))
+
+    def _chart(self, d: dict) -> int:
+        """The chart of a line whose ``chart`` is not an integer: a digit string or ``graph``,
+        else its file's (0 for a unified file)."""
+        ch = chart_of(d)
+        return ch if ch is not None else (self.chart or 0)
+
+    def other(self, d: dict, typ, check, t) -> Event:
+        """A line the common check refused: the seed 002 layout rewritten (``layout002``), or
+        the reason it is bad. Raises BadLine."""
+        if check is None and not (type(typ) is str and is_other_layout(d, typ)):
+            raise BadLine("unknown_type")
+        if not is_other_layout(d, typ):
+            raise BadLine(_reason(d, typ, t))
+        try:
+            d, typ, epoch = rewrite(d, typ, self._zone_of)
+        except Refused as exc:
+            raise BadLine(exc.reason) from None
+        check = _CHECK.get(typ)
+        if check is None:
+            raise BadLine("unknown_type")
+        if epoch is not None:
+            t = sc_of(epoch)
+        if not check(d, t):
+            raise BadLine(_reason(d, typ, t))
+        if epoch is None:
+            epoch = self.epoch(t, typ)
+        if not self.lo <= epoch <= self.hi:
+            raise BadLine("wrong_day")
+        ch = d.get("chart", self.chart)
+        return _new(Event, (epoch, typ, ch if type(ch) is int else self._chart(d), d.get("sym", ""), d))
+
+    def _zone_of(self, typ: str) -> str:
+        return self._zone.get(typ, "UTC")
 
     def batch(self, lines, bad) -> list[Event]:
         """The events of complete ``lines`` (bytes, no newline); ``bad(reason)`` for each bad one.
@@ -266,7 +301,6 @@ class LineParser:
         append = out.append
         loads, JSONError, checks, zone_of, offsets = _loads, _JSONError, _CHECK, self._zone, self._offsets
         ftype, fchart = self.file_type, self.chart
-        dchart = fchart or 0
         lo, hi = self.lo, self.hi
         last_hour, last_zone, off = None, None, 0.0
         for raw in lines:
@@ -281,12 +315,12 @@ class LineParser:
                 continue
             typ = d.get("type") or ftype
             check = checks.get(typ) if type(typ) is str else None
-            if check is None:
-                bad("unknown_type")
-                continue
             t = d.get("t")
-            if not check(d, t):
-                bad(_reason(d, typ, t))
+            if check is None or not check(d, t):
+                try:                               # seed 002's layout, or a bad line
+                    append(self.other(d, typ, check, t))
+                except BadLine as exc:
+                    bad(exc.reason)
                 continue
             zone = zone_of[typ]
             local = (t - 25569.0) * 86400.0
@@ -303,7 +337,7 @@ class LineParser:
                 bad("wrong_day")
                 continue
             ch = d.get("chart", fchart)
-            append(_new(Event, (local, typ, ch if type(ch) is int else dchart, d.get("sym", ""), d)))
+            append(_new(Event, (local, typ, ch if type(ch) is int else self._chart(d), d.get("sym", ""), d)))
         return out
 
 

@@ -95,6 +95,8 @@ class Session:
         self._held: list | None = None
         #: today's feature rows (a reload warms the new kernel on them)
         self.today_rows: list[np.ndarray] = []
+        #: the last bar's labels (``labels:`` of the rules: feature -> the name of its range)
+        self.labels: dict[str, str] = {}
         self._rows_day = None
         broker.attach(self._on_report)
 
@@ -267,6 +269,7 @@ class Session:
         self._keep_row(self.gate.day, row)
         self.days.add(self.gate.day)
         self._last_bar_t = t
+        self.labels = d.labels
         self._publish(d)
         if not self._in_hours(t):               # flat, and nothing working, by the end of the trading hours
             h = self.c.ruleset.risk.trading_hours

@@ -495,6 +495,7 @@ class Supervisor:
             "events": s.events, "events_per_s": round(self._rate.per_s()),
             "feed": "stale" if self.feed_stale else ("ended" if self.state == "ended" else "ok"),
             "feed_kind": self.cfg.feed.kind, "working": [w.order_id for w in b.working if w.role == "entry"],
+            "labels": dict(s.labels),
         }
 
     def _positions(self) -> Result:
@@ -687,7 +688,8 @@ def _status_line(d: dict) -> str:
     last = f"{d['last_price']:.2f}" if d["last_price"] is not None else "-"
     return (f"{d['mode']} | {d['last_event'] or 'no data yet'} | last {last} | {where} | P&L {d['pnl_usd']:+.2f} USD | "
             f"gate {d['gate']} | rules {d['rules_version']}" + (" (last edit refused)" if d["rules_error"] else "")
-            + f" | feed {d['feed']} | {d['events']:,} events")
+            + f" | feed {d['feed']} | {d['events']:,} events"
+            + "".join(f" | {k}: {v}" for k, v in (d.get("labels") or {}).items()))
 
 
 class _Rate:

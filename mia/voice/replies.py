@@ -2,11 +2,11 @@
 
 The result is the command bus's ``Result`` (``mia.runtime.commands``): a refused command says why,
 ``status`` says the position, today's P&L and the gate ("Flat. Daily P and L plus 250 dollars.
-Trading active."), ``positions``, ``pnl``, ``why``, ``rules`` and the trading commands one short
-sentence each. A plain dict (a dry run, a test) is read by its known keys, in this order:
+Trading active.", then the rules' labels: "Bn score balanced, gamma phase expiry week."),
+``positions``, ``pnl``, ``why``, ``rules`` and the trading commands one short sentence each. A plain dict (a dry run, a test) is read by its known keys, in this order:
 ``error``, ``message``, ``position`` (signed contracts, with ``symbol`` and ``avg_price``),
-``pnl`` (daily P&L in dollars), ``state`` (active, paused or reduce_only, halted), ``rules``
-(a list of names or a count). Anything else: "<Command> done."
+``pnl`` (daily P&L in dollars), ``state`` (active, paused or reduce_only, halted), ``labels``
+(feature -> the name of its range), ``rules`` (a list of names or a count). Anything else: "<Command> done."
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def _from_result(command: str, r) -> dict:
         return {"error": (r.text or "refused").splitlines()[0].rstrip(".")}
     if command == "status":
         return {"position": d.get("position"), "avg_price": d.get("avg_price"), "pnl": d.get("pnl_usd"),
-                "state": _GATE.get(d.get("gate")),
+                "state": _GATE.get(d.get("gate")), "labels": d.get("labels") or {},
                 **({"message": "The last rule edit was refused"} if d.get("rules_error") else {})}
     if command == "positions":
         return {"position": d.get("position"), "avg_price": d.get("avg_price")}
@@ -78,6 +78,9 @@ def render_reply(command: str, result: object) -> str:
         out.append(f"Daily P and L {_money(float(result['pnl']))}.")
     if result.get("state") in _STATES:
         out.append(_STATES[result["state"]])
+    if result.get("labels"):
+        said = ", ".join(f"{str(k).replace('_', ' ')} {v}" for k, v in result["labels"].items())
+        out.append(said[:1].upper() + said[1:] + ".")
     if "rules" in result:
         rules = result["rules"]
         if isinstance(rules, list):

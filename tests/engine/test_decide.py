@@ -110,7 +110,7 @@ def test_soft_rules_and_sizing_rules_scale_size(compiled):
 def test_position_and_gate_limits(compiled):
     d = decide(compiled, position=1, delta_ratio=0.6)
     assert d.action == "in position" and d.intent is None
-    early = datetime(2025, 11, 20, 9, 0, tzinfo=NY).timestamp()
+    early = datetime(2025, 11, 20, 8, 59, tzinfo=NY).timestamp()
     d = decide(compiled, t=early, delta_ratio=0.6)
     assert d.action == "blocked" and d.limit == "risk.trading_hours"
 

@@ -83,8 +83,8 @@ def test_consecutive_losses_halt_and_a_win_resets_the_count():
 
 def test_trading_hours_vix_and_max_position():
     g = gate(halt_vix_above=30, max_position=2)
-    assert g.check_entry(ny(20, 9, 29), 0, 15).limit == "risk.trading_hours"
-    assert g.check_entry(ny(20, 9, 30), 0, 15).ok
+    assert g.check_entry(ny(20, 8, 59), 0, 15).limit == "risk.trading_hours"
+    assert g.check_entry(ny(20, 9, 0), 0, 15).ok
     assert g.check_entry(ny(20, 16, 0), 0, 15).limit == "risk.trading_hours"
     assert g.check_entry(ny(20, 12, 0), 0, 30.5).limit == "risk.halt_vix_above"
     assert g.check_entry(ny(20, 12, 0), 0, float("nan")).ok   # no VIX: this limit cannot judge

@@ -26,6 +26,28 @@ def _isnan(v: float) -> bool:
     return v != v
 
 
+#: numbers closer than this, relative to the larger magnitude (absolute below 1), are equal
+TIE_TOLERANCE = 1e-9
+
+
+def near(a: float, b: float) -> bool:
+    """Equal for the language: the same number, or finite and within the tie tolerance."""
+    if a == b:
+        return True
+    if _isnan(a) or _isnan(b) or math.isinf(a) or math.isinf(b):
+        return False
+    return abs(a - b) <= TIE_TOLERANCE * max(1.0, abs(a), abs(b))
+
+
+def compare(op: str, a: float, b: float) -> bool:
+    """``a op b`` for numbers: false with a missing value, ties within the tolerance equal."""
+    if _isnan(a) or _isnan(b):
+        return False
+    if near(a, b):
+        return op in ("<=", ">=", "==")
+    return {"<": a < b, "<=": a < b, ">": a > b, ">=": a > b, "==": False, "!=": True}[op]
+
+
 def _div(a: float, b: float) -> float:
     if b == 0.0:
         if _isnan(a) or a == 0.0:
@@ -108,9 +130,7 @@ class ReferenceEvaluator(Visitor):
             return _div(a, b)
         if isinstance(a, bool):     # == or != between conditions
             return (a == b) if op == "==" else (a != b)
-        if _isnan(a) or _isnan(b):
-            return False
-        return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "==": a == b, "!=": a != b}[op]
+        return compare(op, a, b)
 
     def visit_History(self, node: ast.History):
         v = self.eval(node.operand)
@@ -206,11 +226,9 @@ def _crosses(ev: ReferenceEvaluator, node: ast.Call) -> bool:
     a, b = ev.args(node)
     pa, pb = ev.state.get(id(node), (NAN, NAN))
     ev.state[id(node)] = (a, b)
-    both_now = not _isnan(a) and not _isnan(b)
-    both_before = not _isnan(pa) and not _isnan(pb)
     if node.fn == "crosses_above":
-        return (both_now and a > b) and (both_before and pa <= pb)
-    return (both_now and a < b) and (both_before and pa >= pb)
+        return compare(">", a, b) and compare("<=", pa, pb)
+    return compare("<", a, b) and compare(">=", pa, pb)
 
 
 @CALLS.register("abs")
@@ -236,8 +254,8 @@ def _clamp(ev: ReferenceEvaluator, node: ast.Call) -> float:
 
 @CALLS.register("between")
 def _between(ev: ReferenceEvaluator, node: ast.Call) -> bool:
-    x, lo, hi = vs = ev.args(node)
-    return (not any(_isnan(v) for v in vs)) and lo <= x <= hi
+    x, lo, hi = ev.args(node)
+    return compare("<=", lo, x) and compare("<=", x, hi)
 
 
 @CALLS.register("if")

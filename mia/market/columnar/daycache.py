@@ -70,7 +70,8 @@ assert (CHART, SYM) == (XW + 5, XW + 6) and NCOLS == SYM + 1
 #: the modules whose code decides what a day's columns hold
 _SOURCES = ("mia.market.columnar.codes", "mia.market.columnar.jsonscan", "mia.market.columnar.blocks",
             "mia.market.columnar.daycache", "mia.market.order", "mia.market.sierra", "mia.market.sctime",
-            "mia.market.replay", "mia.market.events", "mia.market.judge", "mia.market.unified", "mia.market.days")
+            "mia.market.replay", "mia.market.events", "mia.market.judge", "mia.market.unified", "mia.market.days",
+            "mia.market.layout002")
 _source_digest: str | None = None
 
 #: a day's part: (t, code, x, others, syms, passed), as ``blocks`` reads it
