@@ -53,10 +53,16 @@ CHUNK = 1 << 22
 PARSED_CHUNK = 1 << 17
 
 
+#: the reader's threads, when set (None: ``NUMBA_NUM_THREADS``)
+THREADS: int | None = None
+
+
 def read_threads() -> int:
-    """Threads the reader scans on: ``NUMBA_NUM_THREADS`` (numba's own setting; default: the
-    cores). With more than one, each scanned file's next chunk is read and scanned on a worker
-    thread while the caller merges the current one."""
+    """Threads the reader scans on: ``THREADS``, else ``NUMBA_NUM_THREADS`` (numba's own setting;
+    default: the cores). With more than one, each scanned file's next chunk is read and scanned
+    on a worker thread while the caller merges the current one."""
+    if THREADS is not None:
+        return max(1, int(THREADS))
     import numba
 
     return max(1, int(numba.config.NUMBA_NUM_THREADS))
