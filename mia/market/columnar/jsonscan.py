@@ -564,11 +564,11 @@ class Scanner:
         if zone != "UTC" and not keep_sc:
             if not (np.isfinite(lo) and np.isfinite(hi)):
                 raise ValueError("a zone other than UTC needs the file's day window")
-            from mia.market.sctime import _local_offset
+            from mia.market.sctime import hour_offsets
 
-            h0, h1 = int((lo - 86400.0) // 3600.0), int((hi + 86400.0) // 3600.0) + 1
+            h0, h1 = int((lo - 86400.0) // 3600.0), int((hi + 86400.0) // 3600.0)
             self.hour0 = h0
-            self.offs = np.array([_local_offset(zone, h) for h in range(h0, h1)])
+            self.offs = np.array(hour_offsets(zone, h0, h1))
             self.first = np.full(len(self.offs), np.nan)
 
     def set_symbol(self, sym: bytes, sym_id: int) -> None:
