@@ -49,7 +49,7 @@ from mia.market.sierra import BadLine, BadLines, LineParser, file_kind
 from mia.market.unified import cover_table, drop_covered, uncovered
 
 #: bytes read per refill: scanned files (rows of 100 bytes) and parsed ones (an Event and dict a line)
-CHUNK = 1 << 22
+CHUNK = 1 << 21
 PARSED_CHUNK = 1 << 17
 
 

@@ -575,6 +575,7 @@ class Scanner:
         self.symref = np.frombuffer(sym, dtype=np.uint8)
         self.sym, self.sym_id = sym, float(sym_id)
         self.tpl, self.tries = _NO_TEMPLATE, 0
+        self.line_bytes = 48.0                     # the file's shortest mean line so far: rows per byte
 
     def _kernel(self, b, p, tpl, keep_sc, offs, first, t, x, ev):
         return scan(b, p, self.kind, self.chart, self.tname, self.symref, self.sym_id, *tpl, keep_sc,
@@ -599,7 +600,7 @@ class Scanner:
             return np.empty(0), np.empty((0, NCOLS)), np.empty((4, 0), np.int64)
         if not len(self.tpl[2]) and self.tries < 8:
             self._learn(b)
-        cap = len(b) // 48 + 64
+        cap = int(len(b) / self.line_bytes * 1.1) + 64       # more rows than that: another call
         ts, xs, notes = [], [], []
         p = misses = lines = rows = 0
         while p < len(b):
@@ -617,6 +618,8 @@ class Scanner:
             cap = max(cap, 1024)
         if misses * 2 > lines:                     # the lines changed their layout: learn it again
             self.tpl, self.tries = _NO_TEMPLATE, 0
+        if lines:
+            self.line_bytes = max(8.0, min(self.line_bytes if self.line_bytes != 48.0 else np.inf, len(b) / lines))
         if len(ts) == 1:
             return ts[0], xs[0], notes[0]
         return np.concatenate(ts), np.concatenate(xs), np.concatenate(notes, axis=1)
