@@ -4,9 +4,12 @@ The same events, times and order as ``mia.market.replay.replay`` (which stays th
 read in chunks into arrays instead of one Python object per line, so memory stays flat and a
 million-line session replays in seconds:
 
-- trade / quote / depth / basedata files are scanned by numba (``jsonscan``); every other line,
-  and every line the scanner does not vouch for, goes through ``LineParser.batch`` and is kept
-  as an ``Event`` (bad lines are tallied there, by the market layer's rules);
+- trade / quote / depth / basedata files are scanned by numba (``jsonscan``), a chunk at a time;
+  with more than one thread (``read_threads``) a file's next chunk is read and scanned on a
+  worker thread while this one merges (a chunk not started yet when it is needed is scanned
+  here: no waiting on a busy or descheduled worker); every other line, and every line the
+  scanner does not vouch for, goes through ``LineParser.batch`` and is kept as an ``Event``
+  (bad lines are tallied there, by the market layer's rules);
 - times: SCDateTime -> UTC epoch with the parser's per-hour zone offsets, a line outside its
   file's trading day ``wrong_day``; per file the rules between lines (``mia.market.judge``: order,
   duplicates, bar indexes, the price band; ``StreamOrder`` for parsed files, the same kernel over
@@ -26,6 +29,7 @@ unchanged day's columns back instead of its files.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -48,7 +52,7 @@ from mia.market.sctime import zone_for
 from mia.market.sierra import BadLine, BadLines, LineParser, file_kind
 from mia.market.unified import cover_table, drop_covered, uncovered
 
-#: bytes read per refill: scanned files (rows of 100 bytes) and parsed ones (an Event and dict a line)
+#: bytes read per refill: scanned files (a row of 100 bytes a line) and parsed ones (an Event and dict a line)
 CHUNK = 1 << 21
 PARSED_CHUNK = 1 << 17
 
@@ -68,18 +72,19 @@ def read_threads() -> int:
     return max(1, int(numba.config.NUMBA_NUM_THREADS))
 
 
-_POOL: list = [None, 0]
+_POOL: list = [None, 0, 0]
 
 
 def _pool():
-    """The worker threads (None with one thread: everything runs in the caller's)."""
+    """The worker threads (None with one thread: everything runs in the caller's); made anew
+    in a forked child (the parent's threads are not there)."""
     n = read_threads() - 1
     if n < 1:
         return None
-    if _POOL[0] is None or _POOL[1] != n:
+    if _POOL[0] is None or _POOL[1] != n or _POOL[2] != os.getpid():
         from concurrent.futures import ThreadPoolExecutor
 
-        _POOL[0], _POOL[1] = ThreadPoolExecutor(n, thread_name_prefix="mia-scan"), n
+        _POOL[:] = ThreadPoolExecutor(n, thread_name_prefix="mia-scan"), n, os.getpid()
     return _POOL[0]
 
 
