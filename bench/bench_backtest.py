@@ -32,7 +32,6 @@ import json
 import math
 import multiprocessing
 import os
-import resource
 import statistics
 import sys
 import tempfile
@@ -51,6 +50,8 @@ from mia.dsl import compile_rules, load_rules
 from mia.dsl.program import build_program
 sys.path.insert(0, str(HOME / "tests"))      # the reference oracle lives with the tests
 from oracles.reference import ReferenceEvaluator  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from baselines.memory import peak_rss_mb  # noqa: E402
 from mia.market.columnar.daycache import DayCache
 from mia.market.sctime import sc_to_epoch, zone_for
 from mia.market.sim import SimConfig, simulate
@@ -243,7 +244,7 @@ def _rss_backtest(days: list[str]) -> float:
         writer = RunWriter(Path(tmp) / "run")
         bt = backtest_days(compiled, days, sinks=[writer], record=False)
         writer.commit(writer.summary(len(bt.session.days)))
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return peak_rss_mb()
 
 
 def peak_rss(days: list[Path]) -> float:

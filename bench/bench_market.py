@@ -28,7 +28,6 @@ import datetime as dt
 import json
 import multiprocessing
 import os
-import resource
 import statistics
 import sys
 import tempfile
@@ -49,6 +48,7 @@ from mia.market.replay import replay
 from mia.market.sim import SimConfig, simulate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from baselines.memory import peak_rss_mb as own_peak_rss_mb  # noqa: E402
 from baselines.reader import day_files, mia_day, orjson_day, polars_day, same  # noqa: E402
 
 #: child processes are spawned (a clean interpreter: nothing inherited from this one)
@@ -179,7 +179,7 @@ def peak_mb(folder: Path) -> float:
 
 def _rss_after_batch(folder: Path) -> float:
     batch(folder)
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return own_peak_rss_mb()
 
 
 def peak_rss_mb(folder: Path) -> float:
