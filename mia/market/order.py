@@ -30,23 +30,40 @@ __all__ = ["TOLERANCE_S", "JUMP_S", "StreamOrder", "EventRun", "Round", "Source"
 @nb.njit(cache=True)
 def _merge(t, starts, ends, more, order):
     """K-way merge of the runs ``t[starts[s]:ends[s]]`` by (time, run): fill ``order`` and return
-    (count, positions). Stops while a run that has more data to come is empty."""
+    (count, positions). Stops while a run that has more data to come is empty. The run at the
+    head is emitted while it stays ahead of the next best head (depth levels that share a time,
+    a stream alone in its time span), so a head is chosen per stretch, not per row."""
     k = len(starts)
     pos = starts.copy()
     m = 0
     while True:
         best = -1
+        second = -1
         for s in range(k):
             if pos[s] < ends[s]:
                 if best < 0 or t[pos[s]] < t[pos[best]]:
+                    second = best
                     best = s
+                elif second < 0 or t[pos[s]] < t[pos[second]]:
+                    second = s
             elif more[s]:
                 return m, pos
         if best < 0:
             return m, pos
-        order[m] = pos[best]
-        pos[best] += 1
-        m += 1
+        lim = np.inf
+        ties = True                         # a tie with the next best head goes to the earlier run
+        if second >= 0:
+            lim = t[pos[second]]
+            ties = best < second
+        while True:
+            order[m] = pos[best]
+            pos[best] += 1
+            m += 1
+            if pos[best] >= ends[best]:
+                break
+            tb = t[pos[best]]
+            if not (tb < lim or (tb == lim and ties)):
+                break
 
 
 class Source(Protocol):

@@ -30,6 +30,8 @@ SC_SLACK = 0.1
 DEFAULT_ZONES: dict[str, str] = {"trade": "UTC", "quote": "UTC", "*": "America/New_York"}
 
 _offset_cache: dict[tuple[str, int], float] = {}
+#: entries kept at most (an hour of a zone each; a backtest of years touches a few per day)
+_OFFSET_CACHE_MAX = 4096
 
 
 def zone_for(event_type: str, zones: dict[str, str] | None = None) -> str:
@@ -42,11 +44,23 @@ def _local_offset(zone: str, local_hour: int) -> float:
     key = (zone, local_hour)
     off = _offset_cache.get(key)
     if off is None:
-        naive = datetime(1970, 1, 1) + timedelta(hours=local_hour)
-        delta = naive.replace(tzinfo=ZoneInfo(zone)).utcoffset()
-        off = delta.total_seconds() if delta is not None else 0.0
+        off = _utc_offset(zone, local_hour)
+        if len(_offset_cache) >= _OFFSET_CACHE_MAX:
+            _offset_cache.clear()             # bounded: memory stays flat over any number of days
         _offset_cache[key] = off
     return off
+
+
+def _utc_offset(zone: str, local_hour: int) -> float:
+    naive = datetime(1970, 1, 1) + timedelta(hours=local_hour)
+    delta = naive.replace(tzinfo=ZoneInfo(zone)).utcoffset()
+    return delta.total_seconds() if delta is not None else 0.0
+
+
+def hour_offsets(zone: str, first_hour: int, last_hour: int) -> list[float]:
+    """The UTC offsets of ``zone`` at the naive local hours ``first_hour`` .. ``last_hour``
+    (not cached: a reader's table for one day)."""
+    return [_utc_offset(zone, h) for h in range(first_hour, last_hour + 1)]
 
 
 def sc_to_epoch(t: float, zone: str) -> float:

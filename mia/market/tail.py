@@ -16,7 +16,10 @@ stamps an event before one already returned (depth, a lagging file: the latest t
 replaced (new inode) or rewritten (shrunk, or other bytes at its head or just before the read
 offset) is read again from its start (a trade or quote seq it had is still a duplicate: a
 restarted dumper's rewrite is not counted twice); a vanished one is forgotten. A missing folder is reported
-once in ``warnings`` and polled until it appears. ``follow()`` sleeps between polls.
+once in ``warnings`` and polled until it appears. ``follow()`` polls whenever a file under the
+folder changes (``watch.FolderWatch``: the system's file notifications; a line appended reaches
+the caller within milliseconds), and at least every ``interval`` seconds (the fallback where
+notifications do not come).
 """
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ from mia.market.judge import StreamOrder, price_band
 from mia.market.order import TOLERANCE_S, merge_lists
 from mia.market.sierra import BadLines, LineParser, file_kind
 from mia.market.unified import cover_table, drop_covered, uncovered
+from mia.market.watch import FolderWatch
 
 log = logging.getLogger(__name__)
 
@@ -219,11 +223,20 @@ class Tail:
         return events
 
     def follow(self, interval: float = 0.5, stop: Callable[[], bool] = lambda: False,
-               sleep: Callable[[float], None] = time.sleep) -> Iterator[Event]:
-        """Events as they arrive, forever (or until ``stop()`` is true), calling
-        ``sleep(interval)`` after every poll: no busy loop, even while the files grow constantly."""
-        while not stop():
-            yield from self.poll()
-            if stop():
-                break
-            sleep(interval)
+               sleep: Callable[[float], None] | None = None) -> Iterator[Event]:
+        """Events as they arrive, forever (or until ``stop()`` is true): a poll, then a wait until
+        a file under the folder changes or ``interval`` seconds pass, and again. ``sleep``, when
+        given, is called instead of the wait (``sleep(interval)`` after every poll: plain polling)."""
+        watch = FolderWatch(self.folder) if sleep is None else None
+        try:
+            while not stop():
+                yield from self.poll()
+                if stop():
+                    break
+                if watch is None:
+                    sleep(interval)
+                else:
+                    watch.wait(interval)
+        finally:
+            if watch is not None:
+                watch.close()

@@ -13,11 +13,14 @@ reader) in a worker thread, at ``speed`` x market pace (0: as fast as the consum
 an idle gap longer than ``MAX_IDLE_S`` of wall time, such as a night between two days, is
 skipped). Its position is the number of rows taken; ``skip`` rows are handed out as warm-up.
 ``SierraFeed`` follows the dumpers' folder live (``mia.market.tail``): the files' content at
-start is warm-up, then every poll's new lines are traded.
+start is warm-up, then every poll's new lines are traded. It polls as ``Tail.follow`` does:
+when a file under the folder changes (``mia.market.watch``: the system's file notifications,
+a few milliseconds after a dumper's write), and at least every ``poll_s`` seconds.
 """
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -95,7 +98,8 @@ class SierraFeed:
     """Sierra Chart's dumper folder, followed live."""
     live = True
 
-    def __init__(self, path: str, zones: dict | None = None, poll_s: float = 0.25, sleep=asyncio.sleep):
+    def __init__(self, path: str, zones: dict | None = None, poll_s: float = 0.25, sleep=None):
+        """``sleep``: given, awaited for ``poll_s`` between polls instead of waiting for a change."""
         from mia.market.tail import Tail
 
         self.path = str(Path(path).resolve())
@@ -112,13 +116,29 @@ class SierraFeed:
     def bad(self) -> BadLines:
         return self.tail.bad
 
-    async def items(self) -> AsyncIterator[tuple]:
-        first = await asyncio.to_thread(self.tail.poll)
-        if first:
-            yield ("warm_events", first)
-        while True:
+    async def _wait(self, watch) -> None:
+        if watch is None:
             await self.sleep(self.poll_s)
-            events = await asyncio.to_thread(self.tail.poll)
-            if events:
-                yield ("events", events, None)
+            return
+        stop = threading.Event()
+        try:
+            await asyncio.to_thread(watch.wait, self.poll_s, stop)
+        finally:
+            stop.set()                         # cancelled: the waiting thread returns at once
 
+    async def items(self) -> AsyncIterator[tuple]:
+        from mia.market.watch import FolderWatch
+
+        watch = FolderWatch(self.path) if self.sleep is None else None
+        try:
+            first = await asyncio.to_thread(self.tail.poll)
+            if first:
+                yield ("warm_events", first)
+            while True:
+                await self._wait(watch)
+                events = await asyncio.to_thread(self.tail.poll)
+                if events:
+                    yield ("events", events, None)
+        finally:
+            if watch is not None:
+                watch.close()

@@ -4,9 +4,12 @@ The same events, times and order as ``mia.market.replay.replay`` (which stays th
 read in chunks into arrays instead of one Python object per line, so memory stays flat and a
 million-line session replays in seconds:
 
-- trade / quote / depth / basedata files are scanned by numba (``jsonscan``); every other line,
-  and every line the scanner does not vouch for, goes through ``LineParser.batch`` and is kept
-  as an ``Event`` (bad lines are tallied there, by the market layer's rules);
+- trade / quote / depth / basedata files are scanned by numba (``jsonscan``), a chunk at a time;
+  with more than one thread (``read_threads``) a file's next chunk is read and scanned on a
+  worker thread while this one merges (a chunk not started yet when it is needed is scanned
+  here: no waiting on a busy or descheduled worker); every other line, and every line the
+  scanner does not vouch for, goes through ``LineParser.batch`` and is kept as an ``Event``
+  (bad lines are tallied there, by the market layer's rules);
 - times: SCDateTime -> UTC epoch with the parser's per-hour zone offsets, a line outside its
   file's trading day ``wrong_day``; per file the rules between lines (``mia.market.judge``: order,
   duplicates, bar indexes, the price band; ``StreamOrder`` for parsed files, the same kernel over
@@ -26,30 +29,63 @@ unchanged day's columns back instead of its files.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import numba as nb
 import numpy as np
 import orjson
 
 from mia.market.columnar.codes import BASEDATA, CHART, DEPTH, KIND, NCOLS, OTHER, PASS, QUOTE, SYM, TRADE
 from mia.market.columnar.daycache import DayCache
-from mia.market.columnar.jsonscan import OK, SLOW, scan_lines
+from mia.market.columnar.jsonscan import SLOW, WRONG_DAY, Scanner
 from mia.market.days import covered
 from mia.market.events import BANDED, Event
 from mia.market.judge import (KEEP, R_BAND, R_DEDUP, R_INDEX, REASONS, Stream, StreamOrder, as_judged, price_band,
                               rules_for)
 from mia.market.order import merged_rounds, stamp
 from mia.market.replay import select_days, warn_empty, with_progress
-from mia.market.sctime import sc_to_epoch, zone_for
+from mia.market.sctime import zone_for
 from mia.market.sierra import BadLine, BadLines, LineParser, file_kind
 from mia.market.unified import cover_table, drop_covered, uncovered
 
-#: bytes read per refill: scanned files (rows of 40 bytes) and parsed ones (an Event and dict a line)
-CHUNK = 1 << 20
+#: bytes read per refill: scanned files (a row of 100 bytes a line) and parsed ones (an Event and dict a line)
+CHUNK = 1 << 21
 PARSED_CHUNK = 1 << 17
+
+
+#: the reader's threads, when set (None: ``NUMBA_NUM_THREADS``)
+THREADS: int | None = None
+
+
+def read_threads() -> int:
+    """Threads the reader scans on: ``THREADS``, else ``NUMBA_NUM_THREADS`` (numba's own setting;
+    default: the cores). With more than one, each scanned file's next chunk is read and scanned
+    on a worker thread while the caller merges the current one."""
+    if THREADS is not None:
+        return max(1, int(THREADS))
+    import numba
+
+    return max(1, int(numba.config.NUMBA_NUM_THREADS))
+
+
+_POOL: list = [None, 0, 0]
+
+
+def _pool():
+    """The worker threads (None with one thread: everything runs in the caller's); made anew
+    in a forked child (the parent's threads are not there)."""
+    n = read_threads() - 1
+    if n < 1:
+        return None
+    if _POOL[0] is None or _POOL[1] != n or _POOL[2] != os.getpid():
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL[:] = ThreadPoolExecutor(n, thread_name_prefix="mia-scan"), n, os.getpid()
+    return _POOL[0]
 
 
 @dataclass
@@ -128,6 +164,15 @@ _EMPTY_C = np.empty(0, np.int8)
 _EMPTY_X = np.empty((0, NCOLS))
 
 
+@nb.njit(cache=True, nogil=True)
+def _after_last_newline(b) -> int:
+    """The index just after the last newline of ``b`` (0: none)."""
+    for p in range(len(b) - 1, -1, -1):
+        if b[p] == 10:
+            return p + 1
+    return 0
+
+
 class _Source:
     """One file read chunk by chunk into column buffers (unconsumed rows only)."""
 
@@ -155,6 +200,9 @@ class _Source:
         self.done = False
         self.t, self.code, self.x, self.ev = _EMPTY_T, _EMPTY_C, _EMPTY_X, {}
         self.next_id = 0
+        self.scanner = (Scanner(self.kind, self.chart or 0, zone=self.zone, lo=self.parser.lo, hi=self.parser.hi)
+                        if self.kind is not None else None)
+        self.ahead = None                      # the next chunk, being read and scanned on a worker
         try:
             self.fh = open(path, "rb")
         except OSError:
@@ -168,24 +216,75 @@ class _Source:
     def fill(self) -> None:
         """Read until the buffer holds a row or the file is done."""
         while not self.done and len(self.t) == 0:
-            try:
-                chunk = self.fh.read(CHUNK if self.kind is not None else PARSED_CHUNK)
-            except OSError:
+            got = self._take()
+            if got is None:
                 self._bad("unreadable_file")
                 self._finish(tail=False)
                 return
-            if not chunk:
+            n, buf, scanned = got
+            if n == 0:
                 self._finish(tail=True)
                 return
-            self.counter[0] += len(chunk)
+            self.counter[0] += n
+            if len(buf):
+                if self.kind is None:
+                    self._add_parsed(buf)
+                else:
+                    if scanned is None:
+                        if self.sym is None:
+                            self._learn_symbol(buf[:1 << 16].tobytes())
+                        scanned = self.scanner.run(buf)
+                    self._add(buf, scanned)
+            self._read_ahead()
+
+    def _read(self):
+        """The next chunk's complete lines: (bytes read, lines, their scan or None); None when
+        the file cannot be read. Runs on a worker thread when one is there (one at a time per
+        file). A scanned file's lines are a uint8 array (read into it: no copy of the chunk)."""
+        if self.kind is None:
+            try:
+                chunk = self.fh.read(PARSED_CHUNK)
+            except (OSError, ValueError):
+                return None
+            if not chunk:
+                return 0, b"", None
             data = self.rest + chunk if self.rest else chunk
             cut = data.rfind(b"\n") + 1
             self.rest = data[cut:]
-            if cut:
-                self._add(data[:cut])
+            return len(chunk), data[:cut], None
+        rest = self.rest
+        data = np.empty(len(rest) + CHUNK, np.uint8)
+        data[:len(rest)] = np.frombuffer(rest, np.uint8)
+        try:
+            n = self.fh.readinto(memoryview(data)[len(rest):])
+        except (OSError, ValueError):
+            return None
+        if not n:
+            return 0, b"", None
+        data = data[:len(rest) + n]
+        cut = _after_last_newline(data)
+        self.rest = data[cut:].tobytes()
+        lines = data[:cut]
+        scanned = self.scanner.run(lines) if cut and self.sym is not None else None
+        return n, lines, scanned
+
+    def _take(self):
+        ahead, self.ahead = self.ahead, None
+        if ahead is None or ahead.cancel():    # not started yet: do it here rather than wait
+            return self._read()
+        return ahead.result()
+
+    def _read_ahead(self) -> None:
+        if self.kind is not None and not self.done:
+            pool = _pool()
+            if pool is not None:
+                self.ahead = pool.submit(self._read)
 
     def _finish(self, tail: bool) -> None:
         self.done = True
+        if self.ahead is not None:
+            self.ahead.cancel() or self.ahead.result()
+            self.ahead = None
         if self.fh is not None:
             self.fh.close()
         rest, self.rest = self.rest, b""
@@ -203,46 +302,41 @@ class _Source:
             self._order_rows(np.array([e.t for e in events], dtype=np.float64), np.full(n, OTHER, np.int8),
                              np.zeros((n, NCOLS)), events, final=True)
 
-    def _add(self, buf: bytes) -> None:
-        if self.kind is None:                  # parsed files: the market layer's own rules
-            lines = buf.split(b"\n")[:-1] if self.table is None else uncovered(buf, self.table)
-            events = drop_covered(self.parser.batch(lines, self._bad), self.skip)
-            self._append_events(self.order.judge(events, self._bad))
-            return
-        if self.sym is None:
-            self._learn_symbol(buf)
-        out, status, starts, ends = scan_lines(buf, self.kind, self.chart or 0, self.sym or b"", self.sym_id)
-        ok = status == OK
-        slow = np.flatnonzero(status == SLOW)
+    def _add_parsed(self, buf: bytes) -> None:
+        """A parsed file's lines: the market layer's own rules."""
+        lines = buf.split(b"\n")[:-1] if self.table is None else uncovered(buf, self.table)
+        events = drop_covered(self.parser.batch(lines, self._bad), self.skip)
+        self._append_events(self.order.judge(events, self._bad))
+
+    def _add(self, buf: np.ndarray, scanned) -> None:
+        """A scanned chunk's rows; the lines the scanner left (``notes``) counted (wrong_day) or
+        read by the parser (in file order, kept as OTHER rows where they stand)."""
+        t, x, notes = scanned
+        code = np.full(len(t), self.kind, np.int8)
         events = []
-        if len(slow):
-            pos = []
-            for j in slow.tolist():
-                got = self.parser.batch([buf[starts[j]:ends[j]]], self._bad)
-                if got:
-                    events.append(got[0])
-                    pos.append(j)
-            keep = ok.copy()
-            keep[pos] = True
-            rows = np.flatnonzero(keep)
-            t = np.empty(len(rows))
-            code = np.full(len(rows), self.kind, np.int8)
-            x = out[rows, 1:].copy()
-            is_ev = ~ok[rows]
-            good = ~is_ev
-            t[good] = self._epoch(out[rows[good], 0])
-            t[is_ev] = [e.t for e in events]
-            code[is_ev] = OTHER
-        else:
-            rows = np.flatnonzero(ok)
-            t = self._epoch(out[rows, 0])
-            code = np.full(len(rows), self.kind, np.int8)
-            x = out[rows, 1:].copy()
-        lo, hi = self.parser.lo, self.parser.hi
-        outside = ~((lo <= t) & (t <= hi)) & (code != OTHER)      # the slow path's lines are checked there
-        if outside.any():
-            self.counts[(self.name, "wrong_day")] += int(outside.sum())
-            t, code, x = t[~outside], code[~outside], x[~outside]
+        if notes.shape[1]:
+            status, at, starts, ends = notes
+            wrong = int(np.count_nonzero(status == WRONG_DAY))
+            if wrong:
+                self.counts[(self.name, "wrong_day")] += wrong
+            slow = np.flatnonzero(status == SLOW)
+            if len(slow):
+                offsets = self.parser._offsets          # the hours' offsets: one for the file
+                for hour, off in self.scanner.hour_offsets():
+                    offsets.setdefault((self.zone, hour), off)
+                pos = []
+                for q in slow.tolist():
+                    got = self.parser.batch([buf[starts[q]:ends[q]].tobytes()], self._bad)
+                    if got:
+                        events.append(got[0])
+                        pos.append(int(at[q]))
+                for (zone, hour), off in offsets.items():
+                    if zone == self.zone:
+                        self.scanner.take_offset(hour, off)
+                if events:
+                    t = np.insert(t, pos, [e.t for e in events])
+                    x = np.insert(x, pos, 0.0, axis=0)
+                    code = np.insert(code, pos, OTHER)
         self._order_rows(t, code, x, events, final=False)
 
     def _learn_symbol(self, buf: bytes) -> None:
@@ -257,6 +351,7 @@ class _Source:
                 if sym not in self.syms:
                     self.syms.append(sym)
                 self.sym, self.sym_id = sym.encode(), self.syms.index(sym)
+                self.scanner.set_symbol(self.sym, self.sym_id)
                 return
 
     def _order_rows(self, t, code, x, events, final: bool) -> None:
@@ -362,25 +457,6 @@ class _Source:
         self._append(np.array([e.t for e in events], dtype=np.float64), np.full(n, OTHER, np.int8),
                      np.zeros((n, NCOLS)), events)
 
-    def _epoch(self, sc: np.ndarray) -> np.ndarray:
-        """SCDateTime -> UTC epoch, exactly as ``LineParser`` (its per-hour offset cache included)."""
-        local = (sc - 25569.0) * 86400.0
-        if self.zone == "UTC" or len(local) == 0:
-            return local
-        hours = np.floor_divide(local, 3600.0)
-        uniq, first = np.unique(hours, return_index=True)
-        offsets = self.parser._offsets
-        offs = np.empty(len(uniq))
-        for u, (h, j) in enumerate(zip(uniq.tolist(), first.tolist())):
-            key = (self.zone, int(h))
-            off = offsets.get(key)
-            if off is None:
-                off = offsets[key] = float(local[j]) - sc_to_epoch(float(sc[j]), self.zone)
-            offs[u] = off
-        if len(uniq) == 1:
-            return local - offs[0]
-        return local - offs[np.searchsorted(uniq, hours)]
-
     def _append(self, t, code, x, events) -> None:
         ids = np.flatnonzero(code == OTHER)
         if len(ids):
@@ -466,8 +542,7 @@ def _day_parts(files: list[Path], zones, bad: BadLines, counter: list[int]) -> I
     band = price_band()
     sources = [_Source(p, zones, bad, counter, syms, skip, band) for p in files]
     for rnd in merged_rounds(sources):
-        code = np.concatenate([s.code for s in sources])[rnd.order]
-        x = np.concatenate([s.x for s in sources])[rnd.order]
+        code, x = _gather(sources, rnd)
         tm, clock = stamp(rnd.t, clock)
         others = []
         for j in np.flatnonzero(code == OTHER).tolist():
@@ -475,3 +550,22 @@ def _day_parts(files: list[Path], zones, bad: BadLines, counter: list[int]) -> I
             tj = float(tm[j])
             others.append(ev if ev.t == tj else ev._replace(t=tj))
         yield tm, code, x, others, syms, []
+
+
+def _gather(sources: list[_Source], rnd) -> tuple[np.ndarray, np.ndarray]:
+    """The code and x of a round's rows, in merge order, copied once from the sources' buffers
+    (a source's rows in a round are the first of its buffer, in order)."""
+    m = len(rnd.t)
+    counts = np.bincount(rnd.src, minlength=len(sources))
+    used = np.flatnonzero(counts)
+    if len(used) == 1:
+        src = sources[int(used[0])]
+        return src.code[:m].copy(), src.x[:m].copy()
+    code = np.empty(m, np.int8)
+    x = np.empty((m, NCOLS))
+    for i in used.tolist():
+        where = np.flatnonzero(rnd.src == i)
+        src = sources[i]
+        code[where] = src.code[:len(where)]
+        x[where] = src.x[:len(where)]
+    return code, x
