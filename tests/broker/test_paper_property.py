@@ -4,13 +4,15 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from profiles import examples
+
 from mia.broker import OrderIntent, PaperBroker
 
 steps = st.lists(st.tuples(st.integers(-6, 6), st.integers(1, 4), st.sampled_from(["none", "mkt", "lmt"])),
                  min_size=1, max_size=120)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150))
 @given(steps, st.sampled_from([1, -1]))
 def test_bookkeeping_invariants(walk, side):
     b = PaperBroker(0.25, 12.5, slippage_ticks=1.0, commission_per_contract=2.25)
