@@ -85,13 +85,17 @@ def test_prints_at_and_one_tick_short_of_the_stop_and_the_target(side):
 
 
 def _states():
-    """Brokers in the states a backtest meets: flat, limits working, long, short, long with an add."""
-    flat = es()
-    yield flat
-    working = es()
-    working.submit(order("a", kind="limit", limit=4995.0))
-    working.submit(order("b", kind="limit", limit=4993.0, qty=2))
-    yield working
+    """Brokers in the states a backtest meets: flat, buy or sell limits working, a market entry
+    waiting, long, short, each with a limit to add, and two lots bought at two prices."""
+    yield es()
+    for side in (1, -1):
+        working = es()
+        working.submit(order("a", side=side, kind="limit", limit=5000.0 - side * 5.0))
+        working.submit(order("b", side=side, kind="limit", limit=5000.0 - side * 7.0, qty=2))
+        yield working
+    waiting = es()
+    waiting.submit(order("m"))
+    yield waiting
     for side in (1, -1):
         b = es()
         b.submit(order(f"o{side}", side=side))
@@ -100,9 +104,48 @@ def _states():
         b2 = copy.deepcopy(b)
         b2.submit(order("add", side=side, kind="limit", limit=5000.0 - side * 1.0))
         yield b2
+    two = es()
+    two.submit(order("x", qty=1, stop=8, target=16))
+    two.on_trade(1.0, 5000.0, 1)
+    two.submit(order("y", qty=3, stop=4, target=20))
+    two.on_trade(2.0, 5002.0, 1)
+    yield two
 
 
-@pytest.mark.parametrize("k", range(6))
+N_STATES = len(list(_states()))
+
+
+def test_two_lots_average_their_entry_prices_by_size():
+    b = list(_states())[-1]
+    assert b.position == 4 and b.avg_price == (5000.25 * 1 + 5002.25 * 3) / 4
+    assert sorted((w.role, w.price, w.qty) for w in b.working) == \
+        [("stop", 4998.25, 1), ("stop", 5001.25, 3), ("target", 5004.25, 1), ("target", 5007.25, 3)]
+
+
+def test_one_prints_size_is_shared_by_the_working_limits_in_order():
+    b = es()
+    b.submit(order("x", kind="limit", limit=4999.0, qty=2))
+    b.submit(order("y", kind="limit", limit=4999.0, qty=2))
+    fills = b.on_trade(1.0, 4999.0, 3)
+    assert [(f.order_id, f.qty) for f in fills] == [("x", 2), ("y", 1)]
+    assert [(w.order_id, w.qty) for w in b.working if w.role == "entry"] == [("y", 1)]
+    assert b.on_trade(2.0, 4999.25, 5) == []                   # above the limit: nothing
+
+
+def test_a_snapshot_restores_a_partly_filled_limit_and_its_lot():
+    b = es()
+    b.submit(order("x", kind="limit", limit=4999.0, qty=3))
+    b.on_trade(1.0, 4999.0, 1)
+    again = es()
+    again.restore(b.snapshot())
+    assert again.snapshot() == b.snapshot()
+    assert (again.position, again.avg_price) == (1, 4999.0)
+    assert [(w.role, w.qty) for w in again.working] == [("entry", 2), ("stop", 1), ("target", 1)]
+    assert [(f.qty, f.price) for f in again.on_trade(2.0, 4998.75, 5)] == [(2, 4999.0)]
+    assert again.position == 3
+
+
+@pytest.mark.parametrize("k", range(N_STATES))
 def test_a_trade_strictly_inside_the_quiet_band_changes_nothing(k):
     broker = list(_states())[k]
     lo, hi = broker.quiet_band()
@@ -115,6 +158,9 @@ def test_a_trade_strictly_inside_the_quiet_band_changes_nothing(k):
         if lo < p < hi:
             inside += 1
             assert fills == [] and b.snapshot() == before, (p, lo, hi)
+    if (lo, hi) == (math.inf, -math.inf):                       # a market entry waits: every print fills it
+        assert all(copy.deepcopy(broker).on_trade(9.0, 5000.0 + j * TICK, 1) for j in range(-80, 81))
+        return
     assert inside > 0
     assert sum(bool(copy.deepcopy(broker).on_trade(9.0, p, 3)) for p in (lo, hi) if math.isfinite(p)) == \
         sum(math.isfinite(p) for p in (lo, hi))                 # the band is exact: its edges fill
