@@ -191,7 +191,7 @@ MUTANTS: list[Mutant] = [
            "highest/lowest skipping a missing value in the window"),
     Mutant("codegen-07", _GEN, "alpha = 2.0 / (node.window + 1)", "alpha = 2.0 / node.window", "ema's alpha 2/n"),
     Mutant("codegen-08", _GEN, "g.emit(f\"if {a} == {a}:\")", "g.emit(\"if True:\")", "a missing value poisoning ema"),
-    Mutant("codegen-09", _GEN, "abs(lv - {c}) < {d}):", "abs(lv - {c}) <= {d}):", "nearest: the last of equally near levels"),
+    Mutant("codegen-09", _GEN, "abs(lv - {c}) < {d}:", "abs(lv - {c}) <= {d}:", "nearest: the last of equally near levels"),
     Mutant("codegen-10", _GEN, "if lv == lv and lv > {c} and not ({t} <= lv):", "if lv == lv and lv >= {c} and not ({t} <= lv):",
            "above() taking a level at the close"),
     Mutant("codegen-11", _GEN, "if lv == lv and lv < {c} and not ({t} >= lv):", "if lv == lv and lv <= {c} and not ({t} >= lv):",

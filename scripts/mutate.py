@@ -14,6 +14,8 @@ changed): it is reported and makes the run fail, so the catalogue is kept up to 
     .venv/bin/python scripts/mutate.py                   # every group
     .venv/bin/python scripts/mutate.py --group risk      # one group (repeatable)
     .venv/bin/python scripts/mutate.py --id risk-03      # one mutant (repeatable)
+    .venv/bin/python scripts/mutate.py --id risk-03 --tests tests/engine/test_gate_boundaries.py
+                                                         # does this test kill it?
     .venv/bin/python scripts/mutate.py --list            # the catalogue, nothing run
     .venv/bin/python scripts/mutate.py --check           # only check that every mutant applies
 
@@ -80,7 +82,7 @@ def _pytest(work: Path, env: dict, tests: list[str], timeout: float) -> tuple[in
     return proc.returncode, proc.stdout + proc.stderr
 
 
-def _run_one(m: Mutant, k: int, work: Path, env: dict, timeout: float) -> Outcome:
+def _run_one(m: Mutant, k: int, work: Path, env: dict, timeout: float, tests: list[str] | None = None) -> Outcome:
     path = work / m.file
     t0 = time.monotonic()
     if not path.is_file():
@@ -100,7 +102,7 @@ def _run_one(m: Mutant, k: int, work: Path, env: dict, timeout: float) -> Outcom
         path.write_text(mutated)
         # numba's cache knows a source by (mtime, size): give every mutant a stamp of its own
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + (k + 1) * 1_000_000_000))
-        code, out = _pytest(work, env, GROUPS[m.group].tests, timeout)
+        code, out = _pytest(work, env, tests or GROUPS[m.group].tests, timeout)
     finally:
         path.write_text(text)
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
@@ -156,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=600.0, help="seconds per mutant (a timeout kills it)")
     ap.add_argument("--target", type=float, default=0.90, help="the score every group must reach")
     ap.add_argument("--json", help="also write the outcomes to this file")
+    ap.add_argument("--tests", action="append",
+                    help="run these tests instead of the group's (repeatable): does this test kill those mutants?")
     args = ap.parse_args(argv)
 
     chosen = [m for m in MUTANTS if (not args.group or m.group in args.group) and (not args.id or m.id in args.id)]
@@ -182,14 +186,14 @@ def main(argv: list[str] | None = None) -> int:
         groups = sorted({m.group for m in chosen}, key=list(GROUPS).index)
         for g in groups:                           # the unmutated code must pass its tests
             t0 = time.monotonic()
-            code, out = _pytest(work, env, GROUPS[g].tests, args.timeout)
+            code, out = _pytest(work, env, args.tests or GROUPS[g].tests, args.timeout)
             print(f"baseline {g}: {'ok' if code == 0 else 'FAILED'} ({time.monotonic() - t0:.0f} s)", flush=True)
             if code != 0:
                 print(out[-3000:])
                 return 1
         outcomes = []
         for k, m in enumerate(chosen):
-            o = _run_one(m, k, work, env, args.timeout)
+            o = _run_one(m, k, work, env, args.timeout, args.tests)
             outcomes.append(o)
             print(f"[{k + 1}/{len(chosen)}] {m.id:<10} {o.status:<8} {o.seconds:5.0f} s  {o.by}", flush=True)
     text, ok = _report(outcomes, args.target)

@@ -262,8 +262,7 @@ def _level(g: _Gen, node: ast.Call, t: str) -> None:
     g.emit(f"for j in range({lo}, {hi}):")
     g.emit(f"    lv = {g.inp('j')}")
     if fn == "nearest":
-        # the first present level, then only a strictly nearer one (as far as infinity counts too)
-        g.emit(f"    if lv == lv and {c} == {c} and ({t} != {t} or abs(lv - {c}) < {d}):")
+        g.emit(f"    if lv == lv and abs(lv - {c}) < {d}:")
         g.emit(f"        {d} = abs(lv - {c})")
         g.emit(f"        {t} = lv")
     elif fn == "above":

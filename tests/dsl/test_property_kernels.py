@@ -376,7 +376,7 @@ def every_construct(tmp_path_factory):
 @given(seed=st.integers(0, 2**32 - 1), n=st.sampled_from([1, 2, 41, 140]),
        p_nan=st.sampled_from([0.0, 0.1, 0.5]), p_inf=st.sampled_from([0.0, 0.02, 0.2]))
 @example(seed=0, n=140, p_nan=0.0, p_inf=0.0)
-@example(seed=1, n=140, p_nan=0.5, p_inf=0.2)
+@example(seed=1, n=140, p_nan=0.5, p_inf=0.2)       # found the oracle taking an infinitely far level as nearest
 def test_every_construct_agrees_with_the_reference(every_construct, seed, n, p_nan, p_inf):
     rs, compiled = every_construct
     X = make_data(np.random.default_rng(seed), compiled.inputs, n, p_nan, p_inf)
