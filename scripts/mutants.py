@@ -150,7 +150,7 @@ MUTANTS: list[Mutant] = [
     Mutant("broker-11", _PAPER, "elif (price - it.limit_price) * it.side <= 0 and avail > 0:",
            "elif (price - it.limit_price) * it.side < 0 and avail > 0:", "a print at the limit not filling it"),
     Mutant("broker-12", _PAPER, "q = min(rest, avail)", "q = rest", "a limit filling more than the print traded"),
-    Mutant("broker-13", _PAPER, "avail -= q\n", "", "one print's size filling several limits in full"),
+    Mutant("broker-13", _PAPER, "                avail -= q\n", "", "one print's size filling several limits in full"),
     Mutant("broker-14", _PAPER, "if rest > 0:\n            self._entries[it.id] = (it, rest)",
            "if rest >= 0:\n            self._entries[it.id] = (it, rest)", "a filled entry left working with 0"),
     Mutant("broker-15", _PAPER, "comm = self.commission * qty", "comm = self.commission",

@@ -64,7 +64,7 @@ def _env(work: Path, kernels: Path) -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(work)                  # the copy's mia, before the editable install
     env["MIA_TEST_KERNELS"] = str(kernels)         # rule kernels kept between runs (named by source hash)
-    env["MIA_TEST_PROFILE"] = "ci"
+    env["MIA_TEST_PROFILE"] = "mutate"              # the CI draws, no shrinking
     env.pop("PYTEST_ADDOPTS", None)
     return env
 
@@ -111,9 +111,11 @@ def _run_one(m: Mutant, k: int, work: Path, env: dict, timeout: float, tests: li
         return Outcome(m, "timeout", secs)
     if code == 0:
         return Outcome(m, "survived", secs)
-    if code in (1, 2):                             # tests failed, or collection broke (a syntax error)
+    if code in (1, 2) or code < 0:                 # tests failed, collection broke, or the run crashed
         hit = _FAILED.search(out)
-        return Outcome(m, "killed", secs, hit.group(1) if hit else out.strip().splitlines()[-1][:120])
+        last = out.strip().splitlines()[-1][:120] if out.strip() else ""
+        return Outcome(m, "killed", secs, (hit.group(1) if hit else last) + (f" (crashed: signal {-code})"
+                                                                             if code < 0 else ""))
     return Outcome(m, "error", secs, out.strip().splitlines()[-1][:200] if out.strip() else f"exit {code}")
 
 

@@ -56,6 +56,13 @@ GOLDEN = [
     ("not not true", "(not (not true))", True),
     ("true and false or false and true", "((true and false) or (false and true))", False),
     ("(true or false) and false", "((true or false) and false)", False),
+    # how numbers are written: a leading dot, an exponent, a percentage (of 1), a time of day (minutes)
+    (".5 + 1.5", "(0.5 + 1.5)", 2.0),
+    ("2.5e-1 * 4", "(0.25 * 4)", 1.0),
+    ("1e3 / 10 - 1E1", "((1000 / 10) - 10)", 90.0),
+    ("50 % * 4 + 1 %", "((0.5 * 4) + 0.01)", 2.01),
+    ("09:30 - 9:05 == 25 min", "((570 - 545) == 25)", True),
+    ("23:59 - 00:00", "(1439 - 0)", 1439.0),
     # calls and history: arguments are whole expressions; history binds tighter than unary minus
     ("max(1, 2) - min(5, 3) - 1", "((max(1, 2) - min(5, 3)) - 1)", -2.0),
     ("clamp(10 - 4 - 3, 0, 2 * 3 - 1)", "clamp(((10 - 4) - 3), 0, ((2 * 3) - 1))", 3.0),
@@ -67,14 +74,15 @@ GOLDEN = [
 
 ROWS = [r for r in GOLDEN if r[1] is not None]
 VALUED = [r for r in ROWS if r[2] is not None]
-#: the rows Python can read as they are: no call, no history
-PLAIN = [r for r in VALUED if "[" not in r[0] and not any(f"{f}(" in r[0] for f in ("max", "min", "clamp", "if"))]
+#: the rows Python can read as they are: no call, no history, no unit, no time of day
+PLAIN = [r for r in VALUED if not any(c in r[0] for c in "[%:") and " min" not in r[0]
+         and not any(f"{f}(" in r[0] for f in ("max", "min", "clamp", "if"))]
 
 
 def grouping(node: ast.Node) -> str:
-    """The tree written fully parenthesised (numbers as integers when they are)."""
-    if isinstance(node, ast.Num):
-        v = node.value
+    """The tree written fully parenthesised (numbers as integers when they are, times in minutes)."""
+    if isinstance(node, (ast.Num, ast.Time)):
+        v = node.value if isinstance(node, ast.Num) else node.minutes
         return str(int(v)) if v == int(v) else repr(v)
     if isinstance(node, ast.Bool):
         return "true" if node.value else "false"
@@ -94,6 +102,16 @@ def grouping(node: ast.Node) -> str:
 @pytest.mark.parametrize("text,want", [(r[0], r[1]) for r in ROWS], ids=[r[0] for r in ROWS])
 def test_the_tree_groups_as_written_by_hand(text, want):
     assert grouping(parse_expr(text)) == want
+
+
+@pytest.mark.parametrize("text,ok", [("00:00", True), ("23:59", True), ("24:00", False), ("12:60", False),
+                                     ("x[10000]", True), ("x[10001]", False)])
+def test_the_largest_time_and_history_index(text, ok):
+    if ok:
+        parse_expr(text)
+    else:
+        with pytest.raises(ExprError, match="not a time of day|too far back"):
+            parse_expr(text)
 
 
 def test_comparisons_do_not_chain():

@@ -91,3 +91,50 @@ def test_an_event_exactly_at_the_roll_starts_the_new_session():
 def test_a_bar_built_from_trades_is_dropped_when_basedata_begins():
     got = rows([tr(T0 + 1, 50.0), bd(T0 + 2, 1, 100.0), bd(T0 + 60, 2, 101.0)])
     assert [(t - T0, r["close"]) for t, r in got] == [(60, 100.0), (120, 101.0)]
+
+
+def test_bars_from_trades_each_count_their_own_volume():
+    got = rows([tr(T0 + 1, 100.0, 2, "BUY"), tr(T0 + 2, 100.25, 3, "SELL"), tr(T0 + 61, 100.5, 4, "BUY")])
+    assert [(r["volume"], r["ask_volume"], r["bid_volume"]) for _, r in got] == [(5.0, 2.0, 3.0), (4.0, 4.0, 0.0)]
+
+
+@pytest.mark.parametrize("askvol,bidvol,vote", [(11, 9, 0.0), (9, 11, 0.0), (12, 8, 1.0), (8, 12, -1.0)])
+def test_the_flow_vote_needs_a_ratio_beyond_its_threshold(askvol, bidvol, vote):
+    # volume 20: a delta of +-2 is a ratio of exactly +-0.10, the threshold: no vote
+    (_, r), = rows([bd(T0, 1, 100.0, v=20, askvol=askvol, bidvol=bidvol), bd(T0 + 60, 2, 100.0)])[:1]
+    assert (abs(r["delta_ratio"]), r["flow_vote"]) == (abs(askvol - bidvol) / 20, vote)
+
+
+@pytest.mark.parametrize("close,vote", [(101.0, 0.0), (101.25, 1.0), (99.0, 0.0), (98.75, -1.0)])
+def test_the_profile_vote_needs_a_close_beyond_the_value_area(close, vote):
+    vva = Event(T0, "vva", 3, "ES", {"i": 1, "vah": 101.0, "val": 99.0, "vpoc": 100.0})
+    (_, r), = rows([vva, bd(T0, 1, close), bd(T0 + 60, 2, close)])[:1]
+    assert r["profile_vote"] == vote
+
+
+@pytest.mark.parametrize("bid,ask,vote", [(6.0, 5.0, 0.0), (6.25, 5.0, 1.0), (5.0, 6.0, 0.0), (5.0, 6.25, -1.0)])
+def test_the_dom_vote_needs_a_book_beyond_its_ratio(bid, ask, vote):
+    # top 5 levels: sizes summed; 1.2 x 5 = 6 exactly: at the ratio, no vote
+    book = [Event(T0, "depth", 3, "ES", {"side": side, "lvl": 1, "price": 100.0, "size": size})
+            for side, size in (("BID", bid), ("ASK", ask))]
+    (_, r), = rows(book + [bd(T0, 1, 100.0), bd(T0 + 60, 2, 100.0)])[:1]
+    assert (r["bid_size_top5"], r["ask_size_top5"], r["dom_vote"]) == (bid, ask, vote)
+
+
+def test_a_trade_at_the_next_minutes_first_instant_waits_for_the_close():
+    """With basedata, a trade stamped exactly at the end of the forming bar belongs to the next
+    bar: the VWAP of this close leaves it out."""
+    got = rows([bd(T0, 1, 100.0), tr(T0 + 10, 100.0), tr(T0 + 60, 110.0),
+                bd(T0 + 60.5, 2, 110.0), bd(T0 + 120.5, 3, 110.0)])
+    assert [r["vwap"] for _, r in got[:2]] == [100.0, 105.0]
+
+
+def test_a_line_stamped_in_the_day_before_the_roll_stays_in_the_new_session():
+    """A bar-stamped line (its bar's start) may come after the roll with the old day's stamp: it
+    neither closes the forming bar nor starts another session."""
+    roll = at(18, 0)
+    vix = Event(roll - 30, "vix", 8, "VIX", {"last": 17.5})
+    got = rows([bd(roll - 120, 1, 100.0, bidvol=1, askvol=3), bd(roll + 1, 2, 101.0, bidvol=1, askvol=5),
+                vix, bd(roll + 61, 3, 102.0, bidvol=2, askvol=3)])
+    assert [(t - roll, r["cum_delta"]) for t, r in got] == [(-60, 2.0), (60, 4.0), (120, 5.0)]
+    assert got[1][1]["vix"] == 17.5

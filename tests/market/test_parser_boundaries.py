@@ -125,3 +125,26 @@ def test_a_unified_only_day_gives_the_per_chart_days_events(tmp_path):
     per_chart = _events(charts)
     assert {c for (_, c, _, _) in per_chart} >= {3, 4, 8, 10}
     assert _events(unified) == per_chart
+
+
+def _block_events(folder, bad):
+    from mia.features.engine import HANDLED_TYPES
+    from mia.market.columnar.blocks import blocks
+
+    return [blk.event(i) for blk in blocks([folder], bad=bad, wanted_types=HANDLED_TYPES) for i in range(len(blk.t))]
+
+
+def test_the_block_scanner_reads_times_and_charts_as_the_parser_does(tmp_path):
+    """The numba scanner of the block path has its own checks: a time outside 1970-2100 is a bad
+    line there too, a line's integer chart is its own and a float chart number the file's."""
+    t = sc_local(2025, 11, 20, 15, 0)               # trades are written in UTC
+    lines = [{"t": t, "px": 5000.25}, {"t": t + 1e-5, "px": 5000.5, "chart": 4},
+             {"t": t + 2e-5, "px": 5000.75, "chart": 8.5}, {"t": 100.0, "px": 5001.0},
+             {"t": 80000.0, "px": 5001.25}, {"t": t + 3e-5, "px": 5001.5, "chart": 3}]
+    (tmp_path / "chart_3_trade_20251120.jsonl").write_text(
+        "".join(json.dumps({"sym": "ESZ25_FUT_CME", "side": "BUY", "vol": 1, **d}) + "\n" for d in lines))
+    bad_replay, bad_blocks = BadLines(), BadLines()
+    want = [(e.t, e.chart, e.f["px"]) for e in replay([tmp_path], bad=bad_replay)]
+    assert [(e.t, e.chart, e.f["px"]) for e in _block_events(tmp_path, bad_blocks)] == want
+    assert [(c, px) for _, c, px in want] == [(3, 5000.25), (4, 5000.5), (3, 5000.75), (3, 5001.5)]
+    assert bad_blocks.by_reason() == bad_replay.by_reason() == {"bad_time": 2}
