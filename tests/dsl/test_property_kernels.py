@@ -288,7 +288,7 @@ def assert_agree(rs, compiled, X: np.ndarray, where: str) -> None:
 
 # ---- random rule sets ------------------------------------------------------------------------------
 
-@settings(max_examples=examples(16))
+@settings(max_examples=examples(30))
 @given(text=rule_sets(), seed=st.integers(0, 2**32 - 1), p_inf=st.sampled_from([0.0, 0.03]))
 def test_random_rule_sets_agree_with_the_reference(tmp_path_factory, text, seed, p_inf):
     path = tmp_path_factory.mktemp("rules") / "r.yaml"

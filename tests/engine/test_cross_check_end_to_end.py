@@ -248,7 +248,7 @@ def test_mia_equals_the_plain_loop_and_each_limit_binds(compiled, sessions, tmp_
         assert case in bound_somewhere, f"{case} never bound: the case tests nothing"
 
 
-@settings(max_examples=examples(2))
+@settings(max_examples=examples(4))
 @given(seed=st.integers(0, 5000), daily_loss=st.sampled_from([100, 175, 250, 1e6]),
        max_trades=st.integers(1, 8), cooldown=st.sampled_from([0, 1, 3, 7]), max_losses=st.integers(1, 5),
        start=st.sampled_from(["09:30", "09:34", "09:45"]), end=st.sampled_from(["10:05", "10:29", "16:00"]))
