@@ -17,6 +17,7 @@ changed): it is reported and makes the run fail, so the catalogue is kept up to 
     .venv/bin/python scripts/mutate.py --id risk-03 --tests tests/engine/test_gate_boundaries.py
                                                          # does this test kill it?
     .venv/bin/python scripts/mutate.py --list            # the catalogue, nothing run
+    .venv/bin/python scripts/mutate.py --auto risk       # every operator swap in the group's modules
     .venv/bin/python scripts/mutate.py --check           # only check that every mutant applies
 
 Exit status: 0 when no mutant is stale and every group reaches ``--target`` (90 %), else 1.
@@ -24,6 +25,7 @@ Exit status: 0 when no mutant is stale and every group reaches ``--target`` (90 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import re
@@ -119,6 +121,53 @@ def _run_one(m: Mutant, k: int, work: Path, env: dict, timeout: float, tests: li
     return Outcome(m, "error", secs, out.strip().splitlines()[-1][:200] if out.strip() else f"exit {code}")
 
 
+_SWAP = {ast.Lt: "<=", ast.LtE: "<", ast.Gt: ">=", ast.GtE: ">", ast.Eq: "!=", ast.NotEq: "==",
+         ast.Add: "-", ast.Sub: "+", ast.Mult: "/", ast.Div: "*", ast.And: "or", ast.Or: "and"}
+_TEXT = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=",
+         ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.And: "and", ast.Or: "or"}
+
+
+def auto_mutants(file: str, group: str) -> list[Mutant]:
+    """Every operator of ``file`` swapped for its neighbour (< <=, > >=, == !=, + -, * /, and or)
+    and every ``not`` dropped, one at a time: an unbiased sample beside the written catalogue.
+    A mutant is its whole source line, mutated; lines that are not unique in the file are left out."""
+    text = (ROOT / file).read_text()
+    lines = text.splitlines()
+    out: list[Mutant] = []
+
+    def add(lineno: int, start: int, end: int, new: str, what: str) -> None:
+        line = lines[lineno - 1]
+        if text.count(line) != 1 or not line.strip():
+            return
+        mutated = line[:start] + new + line[end:]
+        out.append(Mutant(f"{group}-auto{len(out) + 1:03d}", file, line, mutated, f"line {lineno}: {what}"))
+
+    for node in ast.walk(ast.parse(text)):
+        pairs = []
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            pairs = [(node.left, node.ops[0], node.comparators[0])]
+        elif isinstance(node, ast.BinOp) and type(node.op) in _SWAP:
+            pairs = [(node.left, node.op, node.right)]
+        elif isinstance(node, ast.BoolOp):
+            pairs = [(a, node.op, b) for a, b in zip(node.values, node.values[1:])]
+        for left, op, right in pairs:
+            if left.end_lineno != right.lineno or type(op) not in _SWAP:
+                continue
+            line = lines[left.end_lineno - 1]
+            gap = line[left.end_col_offset:right.col_offset]
+            k = gap.find(_TEXT[type(op)])
+            if k < 0 or "#" in gap:
+                continue
+            a = left.end_col_offset + k
+            add(left.end_lineno, a, a + len(_TEXT[type(op)]), _SWAP[type(op)],
+                f"{_TEXT[type(op)]} -> {_SWAP[type(op)]}")
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not) and node.lineno == node.operand.lineno:
+            line = lines[node.lineno - 1]
+            if line[node.col_offset:node.operand.col_offset].strip() == "not":
+                add(node.lineno, node.col_offset, node.operand.col_offset, "", "not dropped")
+    return out
+
+
 def _report(outcomes: list[Outcome], target: float) -> tuple[str, bool]:
     lines, ok = [], True
     lines.append(f"{'group':<16} {'mutants':>7} {'equiv.':>6} {'killed':>6} {'survived':>8} {'score':>6}")
@@ -160,11 +209,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=600.0, help="seconds per mutant (a timeout kills it)")
     ap.add_argument("--target", type=float, default=0.90, help="the score every group must reach")
     ap.add_argument("--json", help="also write the outcomes to this file")
+    ap.add_argument("--auto", metavar="GROUP",
+                    help="instead of the catalogue, every operator swap of the group's modules (exploration)")
     ap.add_argument("--tests", action="append",
                     help="run these tests instead of the group's (repeatable): does this test kill those mutants?")
     args = ap.parse_args(argv)
 
-    chosen = [m for m in MUTANTS if (not args.group or m.group in args.group) and (not args.id or m.id in args.id)]
+    catalogue = MUTANTS
+    if args.auto:
+        files = sorted({m.file for m in MUTANTS if m.group == args.auto and m.file.endswith(".py")})
+        catalogue = [m for f in files for m in auto_mutants(f, args.auto)]
+    chosen = [m for m in catalogue if (not args.group or m.group in args.group) and (not args.id or m.id in args.id)]
     if args.list:
         for m in chosen:
             flag = f"  [equivalent: {m.equivalent}]" if m.equivalent else ""

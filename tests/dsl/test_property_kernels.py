@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import random
-import re
 
 import numpy as np
 import pytest
