@@ -1,5 +1,6 @@
 # The two commands of the README (both set up what they need: scripts/bootstrap.sh), and the rest.
-.PHONY: run test demo bench
+# test-deep and mutate are for before a merge, not for CI (minutes to an hour).
+.PHONY: run test test-deep mutate demo bench
 
 run:
 	@scripts/bootstrap.sh
@@ -8,6 +9,14 @@ run:
 test:
 	@scripts/bootstrap.sh test,bench
 	.venv/bin/python -m pytest -q
+
+test-deep:
+	@scripts/bootstrap.sh test,bench
+	MIA_TEST_PROFILE=deep .venv/bin/python -m pytest -q
+
+mutate:
+	@scripts/bootstrap.sh test,bench
+	.venv/bin/python scripts/mutate.py
 
 demo:
 	@scripts/bootstrap.sh

@@ -5,17 +5,24 @@ order works, no position opens, so every signal is traced with the order it woul
 """
 from __future__ import annotations
 
-from mia.broker.orders import Listener, OrderIntent, WorkingOrder
+from mia.broker.orders import BrokerError, Listener, OrderIntent, WorkingOrder
 
 
 class ObserveBroker:
-    """Implements ``mia.broker.orders.Broker``; never fills, never holds a position."""
+    """Implements ``mia.broker.orders.Broker``; never fills, never holds a position. Like any
+    broker it refuses an order it could not take: a bad one, or an id already used."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
 
     def attach(self, listener: Listener) -> None:
         pass
 
     def submit(self, intent: OrderIntent) -> None:
+        if intent.id in self._seen:
+            raise BrokerError(f"order {intent.id!r}: this id was already used; an order id is sent once")
         intent.validate()
+        self._seen.add(intent.id)
 
     def cancel(self, order_id: str) -> bool:
         return False

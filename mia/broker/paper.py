@@ -1,19 +1,19 @@
-"""The paper broker: fills entries and their OCO brackets against replayed trades or bars.
+"""The paper broker: fills entries and their OCO brackets against replayed trades.
 
 Rules (all prices in points, deterministic, no wall clock):
-- market entry: the next trade's price worsened by ``slippage_ticks`` (buy +, sell -);
-  on bars, the bar's open worsened the same way.
+- market entry: the next trade's price worsened by ``slippage_ticks`` (buy +, sell -).
 - limit entry: a trade at or through the limit fills at the limit price, up to the trade's size;
   the rest keeps working and the bracket grows with the filled quantity.
 - bracket (per entry order): stop = fill -/+ stop_ticks, target = fill +/- target_ticks.
-  A stop fills like a market order: at the stop, or at the trade price / bar open when price
-  gapped through it, worsened by slippage. A target fills at its price, no slippage. OCO: the
-  first leg to fill closes the whole bracket. On a bar touching both legs, the stop wins.
+  A stop fills like a market order: at the stop, or at the trade price when price gapped
+  through it, worsened by slippage. A target fills at its price, no slippage. OCO: the first
+  leg to fill closes the whole bracket.
 - flatten: cancel working entries and close everything at ``price`` worsened by slippage.
 Commissions are per contract per side. Entries opposite to an open position or to a working
 entry are refused, and so is an id already used. Every fill and closed trade is reported to the
-attached listener (``attach``) as it happens; ``on_trade``, ``on_bar`` and ``flatten`` also return
-their fills.
+attached listener (``attach``) as it happens; ``on_trade`` and ``flatten`` also return their
+fills. A trade without a price (NaN) fills nothing. Data without trades (bars only) fills nothing:
+a fill needs a print to happen at.
 """
 from __future__ import annotations
 
@@ -121,38 +121,6 @@ class PaperBroker:
                 avail -= q
                 fills.append(self._enter(it, q, t, it.limit_price))
         return fills
-
-    def on_bar(self, t: float, o: float, h: float, l: float, c: float) -> list[Fill]:
-        """Fills from one bar when only bars are known. Open lots: a gap beyond the stop fills at
-        the open, a stop inside the bar wins over a target inside it. Market entries fill at the
-        open and their bracket is checked against the rest of the bar; limit entries touched by
-        the bar fill in full at the limit and only their stop is checked (the bar's high/low may
-        have come before the fill, so the target is not credited)."""
-        fills = []
-        for lot in list(self._lots.values()):
-            fills.extend(self._bar_bracket(lot, t, o, h, l, gap=True))
-        for oid, (it, rest) in list(self._entries.items()):
-            if it.kind == "market":
-                f = self._enter(it, rest, t, _px(o + it.side * self.slippage))
-                fills.append(f)
-                fills.extend(self._bar_bracket(self._lots[oid], t, o, h, l, gap=False))
-            elif (l if it.side > 0 else h) * it.side <= it.limit_price * it.side:
-                fills.append(self._enter(it, rest, t, it.limit_price))
-                lot = self._lots[oid]
-                if ((l if lot.side > 0 else h) - lot.stop) * lot.side <= 0:
-                    fills.append(self._exit(lot, t, _px(lot.stop - lot.side * self.slippage), "stop"))
-        return fills
-
-    def _bar_bracket(self, lot: _Lot, t: float, o: float, h: float, l: float, gap: bool) -> list[Fill]:
-        s = lot.side
-        worst, best = (l, h) if s > 0 else (h, l)
-        if gap and (o - lot.stop) * s < 0:
-            return [self._exit(lot, t, _px(o - s * self.slippage), "stop")]
-        if (worst - lot.stop) * s <= 0:
-            return [self._exit(lot, t, _px(lot.stop - s * self.slippage), "stop")]
-        if (best - lot.target) * s >= 0:
-            return [self._exit(lot, t, lot.target, "target")]
-        return []
 
     # -- bookkeeping --------------------------------------------------------------------------
     def _enter(self, it: OrderIntent, qty: int, t: float, price: float) -> Fill:

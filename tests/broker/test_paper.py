@@ -2,9 +2,13 @@
 1 tick slippage, 2.25 USD per contract per side): every price and dollar is computed by hand."""
 from __future__ import annotations
 
+import inspect
+from typing import Generic, Protocol
+
 import pytest
 
 from mia.broker import Broker, BrokerError, OrderIntent, PaperBroker, SimulatedBroker
+from mia.broker.observe import ObserveBroker
 from mia.errors import MiaError
 
 
@@ -140,35 +144,6 @@ def test_short_limit_fills_at_or_above_limit():
     assert b.position == -1
 
 
-def test_bar_both_legs_touched_resolves_to_stop():
-    b = long_at_5000_25()                      # stop 4998.25, target 5004.25
-    [f] = b.on_bar(60.0, 5000.50, 5005.00, 4998.00, 5002.00)
-    assert (f.role, f.price) == ("stop", 4998.00)
-    s = es()
-    s.submit(mkt(side=-1))
-    s.on_trade(1.0, 5000.00, 1)                # short 4999.75: stop 5001.75, target 4995.75
-    [f] = s.on_bar(60.0, 5000.00, 5002.00, 4995.00, 4998.00)
-    assert (f.role, f.price) == ("stop", 5002.00)
-
-
-def test_bar_gap_through_stop_fills_at_open():
-    b = long_at_5000_25()
-    [f] = b.on_bar(60.0, 4997.00, 4999.00, 4996.00, 4998.00)
-    assert (f.role, f.price) == ("stop", 4996.75)
-
-
-def test_bar_target_only_and_bar_market_entry():
-    b = es()
-    b.submit(mkt())
-    [e] = b.on_bar(60.0, 5000.00, 5001.00, 4999.50, 5000.50)    # no leg reached in the bar
-    assert (e.role, e.price) == ("entry", 5000.25)
-    [t] = b.on_bar(120.0, 5001.00, 5004.50, 5000.00, 5004.00)
-    assert (t.role, t.price) == ("target", 5004.25)
-    b.submit(mkt(id="b"))
-    fills = b.on_bar(180.0, 5000.00, 5000.50, 4997.75, 4998.00)  # entry at the open, stopped in the bar
-    assert [(f.role, f.price) for f in fills] == [("entry", 5000.25), ("stop", 4998.00)]
-
-
 def test_flatten_closes_at_price_with_slippage_and_is_idempotent():
     b = long_at_5000_25(qty=2)
     b.submit(lmt(4990.00, id="l2"))
@@ -229,6 +204,69 @@ def test_bad_orders_raise_broker_error():
         b.submit(mkt(id="q", qty=0))
 
 
-def test_paper_broker_satisfies_the_protocol():
-    assert isinstance(es(), Broker) and isinstance(es(), SimulatedBroker)
-    assert es().avg_price != es().avg_price     # NaN when flat
+def _members(proto) -> dict[str, object]:
+    """The members a protocol declares (its own and its bases'), name -> the declared object."""
+    out = {}
+    for klass in reversed(proto.__mro__):
+        if klass in (object, Protocol, Generic) or not getattr(klass, "_is_protocol", False):
+            continue
+        out.update({k: v for k, v in vars(klass).items() if not k.startswith("_")})
+    return out
+
+
+@pytest.mark.parametrize("proto,impl", [(Broker, PaperBroker), (SimulatedBroker, PaperBroker), (Broker, ObserveBroker)])
+def test_a_broker_implements_each_member_of_its_protocol_with_its_signature(proto, impl):
+    """Not only the names (``isinstance`` of a runtime protocol checks no more): every method
+    takes the protocol's parameters, in its order, and every property is a property."""
+    members = _members(proto)
+    assert {"attach", "submit", "cancel", "cancel_all", "flatten", "position", "avg_price", "working",
+            "realized_usd"} <= set(members)
+    for name, declared in members.items():
+        got = inspect.getattr_static(impl, name)
+        if isinstance(declared, property):
+            assert isinstance(got, property), f"{impl.__name__}.{name} must be a property"
+            continue
+        want = list(inspect.signature(declared).parameters)
+        have = list(inspect.signature(got).parameters)
+        assert have == want, f"{impl.__name__}.{name}{have} differs from the protocol's {want}"
+
+
+def test_the_paper_broker_keeps_the_protocols_promises():
+    """What ``Broker`` and ``SimulatedBroker`` promise, through their methods only."""
+    b: SimulatedBroker = es()
+    assert isinstance(b, Broker) and isinstance(b, SimulatedBroker)
+    reports = []
+    b.attach(reports.append)
+    assert b.position == 0 and b.working == [] and b.realized_usd == 0.0 and b.avg_price != b.avg_price
+    b.submit(mkt(id="m"))
+    with pytest.raises(BrokerError):
+        b.submit(mkt(id="m"))                                   # an id already used
+    assert b.quiet_band() == (float("inf"), float("-inf"))     # a market entry waits: every trade matters
+    b.on_trade(1.0, 5000.0, 1)
+    assert [type(r).__name__ for r in reports] == ["Fill"] and b.position == 1
+    b.submit(lmt(4990.0, id="l"))
+    assert b.cancel("l") is True and b.cancel("l") is False and b.cancel_all() == 0
+    b.submit(lmt(4990.0, id="l2"))
+    assert b.cancel_all() == 1
+    assert {w.role for w in b.working} == {"stop", "target"}  # brackets stay
+    lo, hi = b.quiet_band()
+    assert b.on_trade(2.0, (lo + hi) / 2, 1) == [] and len(reports) == 1
+    b.flatten(3.0, 5001.0)
+    b.flatten(4.0, 5001.0)                                      # idempotent
+    assert b.position == 0 and b.working == []
+    assert [type(r).__name__ for r in reports] == ["Fill", "Fill", "ClosedTrade"]
+    assert b.realized_usd == reports[-1].net_usd
+
+
+def test_the_observe_broker_keeps_the_protocols_promises():
+    b: Broker = ObserveBroker()
+    assert isinstance(b, Broker) and not isinstance(b, SimulatedBroker)
+    b.submit(mkt(id="m"))
+    with pytest.raises(BrokerError):
+        b.submit(mkt(id="m"))                                   # an id already used
+    with pytest.raises(BrokerError):
+        b.submit(mkt(id="q", qty=0))
+    assert b.position == 0 and b.working == [] and b.realized_usd == 0.0 and b.avg_price != b.avg_price
+    assert b.cancel("m") is False and b.cancel_all() == 0
+    b.flatten(1.0, 5000.0)
+    assert b.position == 0

@@ -7,7 +7,8 @@ output. `mia check FILE` must exit 1, print `path:line:col: error:`, the offendi
 a caret under the column, and never a traceback.
 
 Cases whose name starts with `bug_` are bugs found while writing this catalogue (see the comment
-on each): regression tests for those fixed since (commit cf780ca), failing tests for the others.
+on each). All of them are fixed (the first in commit cf780ca): these cases are their regression
+tests, and every one of them passes.
 """
 from __future__ import annotations
 
@@ -94,8 +95,8 @@ CASES = [
     # BUG (fixed): .nan passed `ticks <= 0` in _settings: a stop of NaN ticks was accepted
     ("bug_stop_nan", 4, 9, "expected a finite number, got nan", 1),
     # BUG (fixed): .nan passed the schema's minimum/maximum (rules.schema.json:51): size_factor NaN accepted.
-    # STILL A BUG: check.py:450 `has_factor = has_block` then adds a second, wrong error at 5:5,
-    # "hard rule 'wide_spread' needs exactly one of 'block' or 'size_factor'" (it has one)
+    # BUG (fixed): a second, wrong error came with it at 5:5, "hard rule 'wide_spread' needs exactly one
+    # of 'block' or 'size_factor'" (it has one); the count of 1 below holds that fix
     ("bug_size_factor_nan", 7, 18, "size_factor must be a number from 0 to 1", 1),
     # BUG (fixed): _trading_hours allowed an end hour of 24 with any minutes: 24:59 is accepted (end_min 1499)
     ("bug_trading_hours_24_59", 4, 18, "trading_hours", 1),

@@ -13,15 +13,16 @@ import tempfile
 from pathlib import Path
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from profiles import examples
 
 from mia import HOME
 from mia.dsl import RuleError, load_rules
 from mia.dsl.parse import ExprError, parse_expr
 
-FUZZ = settings(max_examples=200, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(max_examples=examples(200))
 ALPHABET = string.ascii_letters + string.digits + " _.,:()[]<>=!+-*/%{}'\"\n\t#&|~@`\\$"
 #: a line as PyYAML counts them (and mia must: positions and the shown source line alike)
 YAML_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")

@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import orjson
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from profiles import examples
 
 from mia.dsl import catalog
 from mia.features import FeatureEngine, compute_features, feature_frame_from_folder
@@ -88,7 +90,7 @@ def assert_same_features(folder):
 
 # ---- simulated sessions ------------------------------------------------------------------------
 
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(3))
 @given(seed=st.integers(0, 10_000), minutes=st.integers(3, 12))
 def test_simulated_session_folder_equals_streaming(tmp_path_factory, seed, minutes):
     from mia.market.sim import SimConfig, simulate
@@ -224,7 +226,7 @@ def test_trade_only_folder_across_a_day_roll(tmp_path):
 
 # ---- the scanner reads numbers exactly like orjson -----------------------------------------------
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30))
 @given(st.one_of(st.floats(min_value=1e-6, max_value=1e9, allow_nan=False),
                  st.decimals(min_value=0, max_value=100000, places=6).map(str),
                  st.integers(1, 10**17).map(str)))
@@ -258,7 +260,7 @@ _KEY_NAMES = ["t", "px", "vol", "side", "type", "sym", "chart", "seq", "tt", "p"
               "i", "o", "askvol", "bid", "zz", "tpx", "volx", "lvl", "size", "price"]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60))
 @given(data=st.data(), extra=st.lists(st.one_of(st.sampled_from(_KEY_NAMES),
                                                 st.text("abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=8)),
                                       max_size=6))

@@ -1,5 +1,6 @@
 """Feature engine contract details: day roll, study attribution by bar index, trade VWAP at a basedata
-close, golden rule through a continuing base, Wilder smoothing, votes, VIX overlay; sim checks."""
+close, golden rule through a continuing base, Wilder smoothing, votes, VIX overlay; sim checks (the
+block path, numba scanner and bulk kernel, against the event path)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -165,8 +166,8 @@ def test_simulated_folder_studies_match_their_bar_and_batch_equals_streaming(tmp
     from mia.market.sim import SimConfig, simulate
 
     simulate(SimConfig(day=dt.date(2025, 11, 20), seed=7, minutes=15), tmp_path)
-    frame = compute_features(replay([tmp_path]))
-    eng = FeatureEngine()
+    frame = compute_features(tmp_path)                 # the block path: scanner and bulk kernel
+    eng = FeatureEngine()                              # against the event path
     streamed = [eng.row.copy() for e in replay([tmp_path]) if eng.update(e)]
     assert eng.flush()                                 # the end of the data closes the last bar
     streamed.append(eng.row.copy())
@@ -186,7 +187,9 @@ def test_two_simulated_days_roll_the_session(tmp_path):
 
     for day in (20, 21):
         simulate(SimConfig(day=dt.date(2025, 11, day), seed=day, minutes=5), tmp_path / f"2025-11-{day}")
-    frame = compute_features(replay([tmp_path]))
+    frame = compute_features(tmp_path)                 # the block path
+    events = compute_features(replay([tmp_path]))      # the event path
+    assert np.array_equal(frame.times, events.times) and np.array_equal(frame.matrix, events.matrix, equal_nan=True)
     m, t = frame.matrix, frame.times
     # day 1's last bar closes when day 2 starts; day 2's when the data ends
     assert len(t) == 10 and t[4] == datetime(2025, 11, 20, 9, 35, tzinfo=NY).timestamp()

@@ -1,4 +1,5 @@
-"""The feature engine on small hand-written event sequences, and streaming == batch on simulations."""
+"""The feature engine on small hand-written event sequences, and the event path equal to the block
+path (numba scanner and bulk kernel) on simulated sessions of every layout."""
 from __future__ import annotations
 
 import math
@@ -7,12 +8,13 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mia.dsl import catalog
 from mia.features import FeatureEngine, compute_features
 from mia.market.events import Event
+from profiles import examples
 
 NY = ZoneInfo("America/New_York")
 T0 = datetime(2025, 11, 20, 9, 30, tzinfo=NY).timestamp()
@@ -149,25 +151,58 @@ def test_atr_wilder_without_a_study():
     assert [x[1]["atr"] for x in r] == pytest.approx(want)
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(seed=st.integers(1, 10_000))
-def test_streaming_equals_batch_on_a_simulated_session(tmp_path_factory, seed):
-    tmp_path = tmp_path_factory.mktemp("sim")
+def streamed_rows(folder) -> tuple[np.ndarray, np.ndarray]:
+    """The event path: ``replay`` (the line parser and the k-way merge) into ``FeatureEngine.update``,
+    one event at a time, and the forming bar flushed at the end."""
     from mia.market.replay import replay
-    from mia.market.sim import SimConfig, simulate
+
+    eng = FeatureEngine()
+    times, rows_ = [], []
+    for e in replay([folder]):
+        if eng.update(e):
+            times.append(eng.row_time)
+            rows_.append(eng.row.copy())
+    if eng.flush():
+        times.append(eng.row_time)
+        rows_.append(eng.row.copy())
+    return np.array(times), np.array(rows_).reshape(len(rows_), len(COL))
+
+
+def write_layout(folder, seed: int, minutes: int, layout: str) -> int:
+    """A simulated folder in one of the layouts a trader's data comes in; the bars it must give."""
     import datetime as dt
 
-    simulate(SimConfig(day=dt.date(2025, 11, 20), seed=seed, minutes=25), tmp_path)
-    frame = compute_features(replay([tmp_path]))
-    eng = FeatureEngine()
-    streamed = []
-    for e in replay([tmp_path]):
-        if eng.update(e):
-            streamed.append(eng.row.copy())
-    if eng.flush():
-        streamed.append(eng.row.copy())
-    assert len(streamed) == len(frame.times) >= 25
-    assert np.array_equal(np.array(streamed), frame.matrix, equal_nan=True)
+    from mia.market.sim import SimConfig, simulate
+
+    days = [dt.date(2025, 11, 20)] + ([dt.date(2025, 11, 21)] if layout == "two_days" else [])
+    for k, day in enumerate(days):
+        out = folder / f"{day:%Y%m%d}"
+        simulate(SimConfig(day=day, seed=seed + k, minutes=minutes, unified=layout == "unified_only"), out)
+        for p in out.iterdir():
+            if layout == "unified_only" and p.name.startswith("chart_"):
+                p.unlink()                                   # only the unified file is left
+            elif layout == "trades_only" and "_basedata_" in p.name:
+                p.unlink()                                   # bars from trades, bucketed by minute
+    return minutes * len(days)
+
+
+@settings(max_examples=examples(3))
+@given(seed=st.integers(1, 10_000), minutes=st.integers(3, 25),
+       layout=st.sampled_from(["charts", "unified_only", "trades_only", "two_days"]))
+@example(seed=1, minutes=25, layout="charts")
+@example(seed=2, minutes=12, layout="unified_only")
+@example(seed=3, minutes=9, layout="trades_only")
+@example(seed=4, minutes=6, layout="two_days")
+def test_streaming_equals_the_block_path_on_simulated_sessions(tmp_path_factory, seed, minutes, layout):
+    """The real batch path (columnar blocks: the numba scanner, then the bulk kernel between the
+    Python handlers) against the event path, row for row and bit for bit."""
+    folder = tmp_path_factory.mktemp("sim")
+    bars = write_layout(folder, seed, minutes, layout)
+    times, streamed = streamed_rows(folder)
+    frame = compute_features(folder)                         # a folder: the block path
+    assert len(times) == bars
+    assert np.array_equal(frame.times, times)
+    assert np.array_equal(frame.matrix, streamed, equal_nan=True)
     m = frame.matrix
     c = COL
     assert np.all(m[:, c["low"]] <= m[:, c["close"]]) and np.all(m[:, c["close"]] <= m[:, c["high"]])

@@ -9,6 +9,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from profiles import examples
+
 from mia.market.events import event
 from mia.market.order import JUMP_S, TOLERANCE_S, EventRun, StreamOrder, merge_lists, merged_events
 from mia.market.replay import replay
@@ -27,7 +29,7 @@ runs = st.lists(st.lists(st.integers(0, 30), max_size=20), max_size=6)      # un
 cuts = st.lists(st.integers(0, 20), max_size=4)
 
 
-@settings(deadline=None)
+@settings(max_examples=examples(100))
 @given(runs, st.lists(cuts, min_size=6, max_size=6), st.floats(-5, 40))
 def test_the_merge_is_the_plain_merge_at_any_chunking(lists, cut, clock):
     evs = [[event(t, "trade", chart=k, px=n) for n, t in enumerate(ts)] for k, ts in enumerate(lists)]
@@ -47,7 +49,7 @@ steps = st.lists(st.one_of(st.floats(-3 * TOLERANCE_S, 3 * TOLERANCE_S), st.floa
                            st.just(0.0)), max_size=40)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(steps, cuts, st.lists(st.integers(0, 12), min_size=41, max_size=41),
        st.lists(st.sampled_from([1.0, 1.0, 1.0, 1.01, 0.5, 1e6]), min_size=41, max_size=41))
 def test_the_rules_do_not_depend_on_the_chunking(deltas, cut, seqs, moves):

@@ -197,13 +197,10 @@ def _ema(ev: ReferenceEvaluator, node: ast.Call) -> float:
 @CALLS.register("nearest")
 def _nearest(ev: ReferenceEvaluator, node: ast.Call) -> float:
     close = ev.read("close")
-    present = ev.levels(node)
-    if _isnan(close) or not present:
-        return NAN
-    best = present[0]
-    for lv in present[1:]:           # the first of equally near levels wins
-        if abs(lv - close) < abs(best - close):
-            best = lv
+    best, dist = NAN, math.inf
+    for lv in ev.levels(node):       # the first of equally near levels wins; one infinitely far is never near
+        if abs(lv - close) < dist:
+            best, dist = lv, abs(lv - close)
     return best
 
 

@@ -7,6 +7,8 @@ import numpy as np
 from hypothesis import given, settings, strategies as st
 from simdata import epoch_ms, write_session
 
+from profiles import examples
+
 
 def minute_of_bar(session, line) -> int:
     ms = epoch_ms(line["t"], session.ny)
@@ -125,7 +127,7 @@ def test_thirty_minute_bars_aggregate_the_minutes(tmp_path):
         assert got["bidvol"] + got["askvol"] == got["v"]
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=examples(10))
 @given(seed=st.integers(0, 2**31 - 1), minutes=st.integers(1, 3), scale=st.sampled_from([0.2, 1.0]))
 def test_any_seed_gives_consistent_bars_and_quotes(tmp_path_factory, seed, minutes, scale):
     s = write_session(tmp_path_factory.mktemp("p"), seed=seed, minutes=minutes, scale=scale)
