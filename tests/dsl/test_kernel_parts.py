@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from mia.dsl import codegen, compile_rules, load_rules
 from mia.dsl.codegen import generate
 from mia.dsl.program import build_program
-from test_property_kernels import _data, rule_sets
+from test_property_kernels import make_data, rule_sets
 
 # every way one part can need another's value: a derived feature (a number and a condition)
 # read in a later part, a stateful probe (sma, crosses) shown for a rule, a reason with its own
@@ -78,7 +78,7 @@ def _assert_same(rs, monkeypatch, X, lines: int):
 def test_parts_compute_what_one_function_computes(tmp_path, monkeypatch):
     (tmp_path / "r.yaml").write_text(RULES)
     rs = load_rules([tmp_path])
-    X = _data(np.random.default_rng(7), build_program(rs).inputs, 120)
+    X = make_data(np.random.default_rng(7), build_program(rs).inputs, 120, 0.12, 0.0)
     for lines in (3, 11):
         _assert_same(rs, monkeypatch, X, lines)
 
@@ -96,7 +96,7 @@ def test_random_rule_sets_in_parts(tmp_path_factory, monkeypatch, text, seed):
     path = tmp_path_factory.mktemp("rules") / "r.yaml"
     path.write_text(text)
     rs = load_rules([path])
-    X = _data(np.random.default_rng(seed), build_program(rs).inputs, 30)
+    X = make_data(np.random.default_rng(seed), build_program(rs).inputs, 30, 0.12, 0.0)
     whole_lines = len(codegen._Gen(build_program(rs)).body())
     _assert_same(rs, monkeypatch, X, max(2, whole_lines // 3))
 

@@ -202,7 +202,8 @@ class Gen:
 
 def rule_set_text(ch: Chooser) -> str:
     """A rule set: params, features reading the features before them, signals, hard rules (a veto
-    and a size factor, with reasons) and sizing scale rules."""
+    of both sides or one, and a size factor, with a reason or a reason list), labels of a derived
+    feature's ranges and sizing scale rules."""
     features: dict = {}
     lines = ["version: 1", "instrument: ES", "params:", "  p_bare: 1.5", "  p_ticks: 3 ticks",
              "  p_points: 2 points", "  p_min: 15 min", "  p_time: '10:30'", f"  p_win: {ch.int(1, 30)}",
@@ -218,12 +219,26 @@ def rule_set_text(ch: Chooser) -> str:
     lines.append("signals:")
     for k in range(ch.int(1, 3)):
         lines += [f"  - name: s{k}", f"    when: {gen.cond(3)!r}", f"    side: {ch.pick(['long', 'short'])}"]
+    side = ch.pick(["", "long", "short"])
+    if side:
+        ch.used.add(f"hard side {side}")
+    reasons = ch.pick(["one", "list"])
+    ch.used.add(f"reason {reasons}")
+    block_reason = f"{{{gen.num('ticks', 2)}}} ticks, {{{gen.num('time', 1)}}}"
+    block_reason = (f"'{block_reason}'" if reasons == "one"
+                    else f"['{block_reason}', 'near {{{gen.num('points', 1)}}}', 'nothing to show']")
     lines += ["hard_rules:",
               "  - name: h_block", f"    when: {gen.cond(2)!r}", "    block: entries",
-              f"    reason: '{{{gen.num('ticks', 2)}}} ticks, {{{gen.num('time', 1)}}}'",
+              *([f"    side: {side}"] if side else []),
+              f"    reason: {block_reason}",
               "  - name: h_half", f"    when: {gen.cond(2)!r}", f"    size_factor: {ch.pick(['0', '0.5', '1'])}",
-              f"    reason: 'near {{{gen.num('points', 1)}}}'",
-              "sizing:", "  base: 2", "  scale:"]
+              f"    reason: 'near {{{gen.num('points', 1)}}}'"]
+    named = [n for kind, names in features.items() if kind != "bool" for n in names]
+    if named and ch.pick([True, False]):
+        ch.used.add("labels")
+        lines += ["labels:", f"  {ch.pick(named)}:"]
+        lines += [f"    l{k}: {gen.cond(2)!r}" for k in range(ch.int(1, 3))]
+    lines += ["sizing:", "  base: 2", "  scale:"]
     for k in range(ch.int(1, 2)):
         lines += [f"    - name: sc{k}", f"      when: {gen.cond(2)!r}", f"      factor: {ch.pick(['0.5', '1.5', '0'])}"]
     return "\n".join(lines) + "\n"
@@ -407,6 +422,7 @@ CONSTRUCTS = (
     | _every("compare ", ["<", "<=", ">", ">=", "==", "!="])
     | _every("minmax of ", [2, 3, 4]) | _every("window ", WINDOWS) | _every("history ", [0, 1, 2, 3, 7, 15, 40])
     | {"sma", "highest", "lowest", "crosses_above", "crosses_below"}
+    | {"hard side long", "hard side short", "reason one", "reason list", "labels"}
 )
 
 

@@ -11,7 +11,7 @@ from mia.dsl import codegen, compile_rules, load_rules
 from mia.dsl.program import build_program
 from baselines.vectorized import VectorizedEvaluator
 from oracles.reference import ReferenceEvaluator
-from test_property_kernels import _data
+from test_property_kernels import make_data
 
 RULES = """\
 version: 1
@@ -45,7 +45,7 @@ def test_every_evaluator_computes_the_trace_outputs_alike(tmp_path, monkeypatch,
     prog = build_program(rs)
     kinds = {o.kind for o in prog.outputs}
     assert {"label", "probe"} <= kinds and prog.terms
-    X = _data(np.random.default_rng(11), prog.inputs, 80)
+    X = make_data(np.random.default_rng(11), prog.inputs, 80, 0.12, 0.0)
     whole = compile_rules(rs)
     out = whole.batch(X)
     monkeypatch.setattr(codegen, "CHUNK_LINES", 25)
