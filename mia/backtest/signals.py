@@ -121,13 +121,15 @@ def feature_rows_of_days(paths: list[str], cache=None, zones: dict | None = None
     from mia.features import compute_features
     from mia.features.config import FeatureConfig
     from mia.market.sierra import BadLines
+    from mia.runtime.symbols import SymbolGuard
 
     bad = BadLines()
+    guard = SymbolGuard(ruleset) if ruleset is not None else None
     config = FeatureConfig.for_rules(ruleset) if ruleset is not None else None
     instrument = ruleset.instrument if ruleset is not None else "ES"
     tick = ruleset.tick_size if ruleset is not None else None
     frame = compute_features(data_paths(paths), instrument, config, bad=bad, zones=zones, cache=cache,
-                             tick_size=tick)
+                             tick_size=tick, inspect=guard.block if guard is not None else None)
     times = [iso(t)[:16].replace("T", " ") for t in frame.times]
     columns = {name: frame.matrix[:, j] for j, name in enumerate(frame.columns)}
     problems = [f"{path}: {reason}: {count} line{'s' * (count != 1)}"

@@ -51,12 +51,13 @@ def _is_paths(source) -> bool:
 def compute_features(source, instrument: str = "ES", config: FeatureConfig | None = None, *,
                      bad: BadLines | None = None, date_from: date | None = None, date_to: date | None = None,
                      zones: dict | None = None, cache: DayCache | None = None,
-                     tick_size: float | None = None) -> FeatureFrame:
+                     tick_size: float | None = None, inspect=None) -> FeatureFrame:
     """Every row the streaming engine emits over ``source``, the bar still forming at the end
     included (``FeatureEngine.flush``): an iterable of events, or a day folder / JSONL file /
     list of them (then ``bad``, ``date_from``, ``date_to``, ``zones`` as for ``replay``, and
     ``cache`` a ``DayCache`` to read unchanged days from); ``tick_size``: the rules' (default:
-    the instrument table's)."""
+    the instrument table's); ``inspect``: called with each block of a folder before the engine
+    sees it (it may raise to stop, e.g. a symbol check)."""
     eng = FeatureEngine(instrument, config, tick_size=tick_size)
     times: list[float] = []
     rows: list[np.ndarray] = []
@@ -68,6 +69,8 @@ def compute_features(source, instrument: str = "ES", config: FeatureConfig | Non
     if _is_paths(source):
         paths = [source] if isinstance(source, (str, Path)) else list(source)
         for block in blocks(paths, date_from, date_to, zones, bad, cache=cache, wanted_types=HANDLED_TYPES):
+            if inspect is not None:
+                inspect(block)
             run_block(eng, block, on_row)
     else:
         for ev in source:

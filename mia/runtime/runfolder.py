@@ -224,8 +224,10 @@ class RunWriter:
             mask = os.umask(0)
             os.umask(mask)
             os.chmod(self.tmp, 0o777 & ~mask)     # a folder's usual mode, not mkdtemp's 0700
+            self._lock = _hold(self.tmp)
         except OSError as exc:
             raise _oserror(parent, exc, "cannot create a temporary run folder") from None
+        sweep(self.out)
         self.tally = Tally()
         self._fh = None
         with _writing(self.out / "decisions.jsonl"):
@@ -256,17 +258,86 @@ class RunWriter:
         with _writing(out / "summary.json"):
             (tmp / "summary.json").write_text(summary_json(summary))
         _swap_into_place(tmp, self.out)
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
 
     def abort(self) -> None:
         """Remove the temporary folder (and ``out`` when this run made it and it is still empty)."""
         if self._fh is not None and not self._fh.closed:
             self._fh.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+        self._release()
         if self._made_out:
             try:
                 self.out.rmdir()
             except OSError:
                 pass
+
+
+def _hold(folder: Path) -> int:
+    """An exclusive lock on ``folder`` held by this process until its descriptor is closed (or
+    the process ends, however): a run's temporary folders say they are in use."""
+    import fcntl
+
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def _unheld(folder: Path) -> bool:
+    """Whether no process holds ``folder``'s lock (a run that made it was killed)."""
+    import fcntl
+
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+#: a folder younger than this without its lock may be one another run has just made
+_GRACE_S = 60.0
+
+
+def sweep(out: Path) -> list[Path]:
+    """Remove what killed runs left beside ``out``: temporary run folders (``.NAME.*.tmp``) and
+    old runs set aside (``.NAME.*.old``) that no running process holds. An old run set aside
+    while ``out`` is missing is the last whole run: it is put back, not removed. Returns what
+    was removed or put back."""
+    import time
+
+    out = Path(out)
+    parent = out.resolve().parent
+    done = []
+    try:
+        found = sorted(parent.glob(f".{out.name}.*.tmp")) + sorted(parent.glob(f".{out.name}.*.old"))
+    except OSError:
+        return done
+    for folder in found:
+        try:
+            young = time.time() - folder.stat().st_mtime < _GRACE_S
+        except OSError:
+            continue
+        if young or not folder.is_dir() or not _unheld(folder):
+            continue
+        try:
+            if folder.suffix == ".old" and (folder / "run").is_dir() and not out.exists():
+                os.rename(folder / "run", out)
+            shutil.rmtree(folder)
+            done.append(folder)
+        except OSError:
+            pass
+    return done
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -304,13 +375,14 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
     """Replace the folder ``out`` by ``tmp``: swapped in one step where the system can (the old
     run then in ``tmp``, removed), else the old one renamed aside first, then removed. A run
     killed at any instant leaves ``out`` the old run or the new one, whole."""
-    old = None
+    old, lock = None, None
     try:
         if out.exists() and _exchange(tmp, out):
             shutil.rmtree(tmp, ignore_errors=True)
             return
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=tmp.parent))
+            lock = _hold(old)
             os.rename(out, old / "run")
         os.rename(tmp, out)
     except OSError as exc:
@@ -320,6 +392,8 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
     finally:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+        if lock is not None:
+            os.close(lock)
 
 
 def write_outputs(out: Path, trades: list, decisions: list, summary: dict) -> None:

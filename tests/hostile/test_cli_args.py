@@ -278,3 +278,14 @@ def test_mia_run_refuses_nq_rules_over_es_data_and_signals_takes_a_users_contrac
     mine = _rules_for(tmp_path / "mine", "MYES", table)
     assert main(["signals", "--rules", str(mine), "--data", str(session), "--quiet"]) == 0
     assert "20 rows" in capsys.readouterr().out
+
+
+def test_mia_signals_refuses_nq_rules_over_es_data(tmp_path, capsys, session):
+    """`mia signals` judges the data's symbol as the backtest and `mia run` do: NQ rules over ES
+    data would print firings at NQ's tick size that look right."""
+    rules = _rules_for(tmp_path, "NQ")
+    out = tmp_path / "sig.csv"
+    assert main(["signals", "--rules", str(rules), "--data", str(session), "--csv", str(out), "--quiet"]) == 1
+    err = one_error_line(capsys)
+    assert err.startswith("--data: error: the data trades ESZ25_FUT_CME") and "rules are for NQ" in err
+    assert not out.exists()

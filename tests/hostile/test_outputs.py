@@ -228,6 +228,53 @@ def test_sigkill_at_random_instants_leaves_one_run_whole(tmp_path, session, runs
     assert seen                                              # (which one depends on the machine's pace)
 
 
+def _age(folder: Path) -> None:
+    """Make ``folder`` look older than the sweep's grace (a killed run's, not one being made)."""
+    then = time.time() - 3600
+    os.utime(folder, (then, then))
+
+
+def test_what_a_killed_run_left_is_removed_by_the_next_run_but_not_what_a_running_one_holds(
+        tmp_path, session, runs):
+    out = previous_run(tmp_path, runs)
+    paused = subprocess.Popen([sys.executable, "-c", PAUSED, "decisions", *_backtest_args(session, out)],
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        assert paused.stderr.readline().strip() == "PAUSED"
+        [held] = leftovers(out)
+        _age(out.parent / held)
+        assert main(_backtest_args(session, out)) == 0          # another run meanwhile: the held one stays
+        assert leftovers(out) == [held] and contents(out) == runs["new"]
+        os.kill(paused.pid, signal.SIGKILL)
+        paused.wait(timeout=60)
+        assert leftovers(out) == [held]                          # killed: nothing cleans up after it...
+        assert main(_backtest_args(session, out)) == 0
+        assert leftovers(out) == []                              # ...but the next run does
+        assert contents(out) == runs["new"]
+    finally:
+        paused.kill()
+        paused.wait(timeout=60)
+
+
+def test_an_old_run_set_aside_by_a_killed_run_is_put_back(tmp_path, runs):
+    """Killed between setting the old run aside and renaming the new one in (file systems without
+    an atomic exchange): ``out`` is missing and the old run is whole in ``.NAME.*.old/run``."""
+    out = tmp_path / "latest"
+    aside = tmp_path / ".latest.k2j4.old"
+    aside.mkdir()
+    previous_run(aside, runs).rename(aside / "run")
+    half = tmp_path / ".latest.x9q1.tmp"
+    half.mkdir()
+    (half / "decisions.jsonl").write_text("{}\n")
+    for f in (aside, half):
+        _age(f)
+    young = tmp_path / ".latest.a1b2.tmp"                      # being made by a run that just started
+    young.mkdir()
+    removed = runfolder.sweep(out)
+    assert sorted(p.name for p in removed) == [aside.name, half.name]
+    assert contents(out) == runs["old"] and leftovers(out) == [young.name]
+
+
 # ---- what is written ---------------------------------------------------------------------------------
 
 def test_summary_json_is_strict_json():
