@@ -1,4 +1,4 @@
-"""Spoken replies: pyttsx3 (the espeak-ng driver on Linux) renders a sentence, sounddevice plays it.
+"""Spoken replies: espeak-ng renders a sentence (its command, else pyttsx3's driver), sounddevice plays it.
 
 `Speaker.say` never blocks: sentences go through a queue to one worker thread, which prints each
 one and, when speaking is on and an audio output exists, speaks it. No audio device, no espeak-ng,
@@ -7,6 +7,8 @@ or a failing device: the sentence is printed and that is all -- never an error.
 from __future__ import annotations
 
 import queue
+import shutil
+import subprocess
 import tempfile
 import threading
 from collections.abc import Callable
@@ -28,7 +30,23 @@ def _engine():
 
 
 def save_reply_wav(text: str, path: str | Path) -> Path:
-    """Synthesize ``text`` into the WAV file ``path`` (22.05 kHz mono with espeak-ng)."""
+    """Synthesize ``text`` into the WAV file ``path`` (22.05 kHz mono with espeak-ng).
+
+    The ``espeak-ng`` command when it is installed: it returns when the file is whole. pyttsx3's
+    espeak driver (the fallback) runs the synthesis asynchronously and, on a busy machine, can
+    return before it wrote the file."""
+    exe = shutil.which("espeak-ng")
+    if exe:
+        try:
+            done = subprocess.run([exe, "-w", str(path), "--", text], capture_output=True, timeout=60)
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise VoiceError(f"cannot synthesize speech ({exc})") from None
+        if done.returncode != 0:
+            said = done.stderr.decode(errors="replace").strip().splitlines()
+            raise VoiceError(f"cannot synthesize speech (espeak-ng: {said[-1] if said else done.returncode})")
+        if Path(path).exists() and Path(path).stat().st_size > 44:
+            return Path(path)
+        raise VoiceError(f"speech synthesis wrote no audio to {path}")
     try:
         engine = _engine()
         engine.save_to_file(text, str(path))

@@ -121,9 +121,16 @@ def test_the_cooldown_ends_exactly_after_its_minutes_and_a_stop_after_the_bar_co
     assert not check.ok and "stopped out 0.0 min ago; 1.0 min of cooldown left" in check.detail
 
 
-@pytest.mark.parametrize("hh,mm,ok", [(9, 29, False), (9, 30, True), (15, 59, True), (16, 0, False)])
+@pytest.mark.parametrize("hh,mm,ok", [(8, 59, False), (9, 0, True), (15, 59, True), (16, 0, False)])
 def test_trading_hours_are_start_inclusive_end_exclusive(hh, mm, ok):
+    """The default hours (domain.md: 09:00-16:00 New York) at each edge."""
     check = gate().check_entry(ny(20, hh, mm), 0, 15)
+    assert check.ok is ok and (ok or check.limit == "risk.trading_hours")
+
+
+@pytest.mark.parametrize("hh,mm,ok", [(9, 29, False), (9, 30, True), (11, 59, True), (12, 0, False)])
+def test_trading_hours_of_the_rules_are_the_gates(hh, mm, ok):
+    check = gate(trading_hours=TradingHours(570, 720, "America/New_York")).check_entry(ny(20, hh, mm), 0, 15)
     assert check.ok is ok and (ok or check.limit == "risk.trading_hours")
 
 
