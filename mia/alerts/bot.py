@@ -38,7 +38,7 @@ from mia.alerts import html, replies
 from mia.alerts.outbox import NO_PREVIEW, Outbox, classify, plain, retry_after_s
 from mia.alerts.scrub import forget, protect, scrub
 from mia.alerts.settings import TelegramSettings
-from mia.alerts.templates import Templates
+from mia.alerts.templates import Templates, load_templates
 from mia.runtime.alerts import Alert
 from mia.runtime.commands import NEEDS_CONFIRM, Command, Result
 
@@ -97,7 +97,18 @@ class TelegramFrontEnd:
         self._closing = asyncio.get_running_loop().create_future()
         self.outbox = Outbox(supervisor.journal, self.templates, self.settings, self.bot)
         supervisor.alerts.subscribe(self.outbox.on_alert)
+        if self.settings.templates_path:
+            supervisor.watch_file(self.settings.templates_path, self._reload_templates)
         self._task = asyncio.create_task(self._run(), name="telegram")
+
+    def _reload_templates(self) -> str:
+        """alerts.yaml was edited: its levels and templates from the next alert on (a bad edit
+        raises a positioned error, and the running ones stay)."""
+        templates = load_templates(self.settings.templates_path)
+        self.templates = templates
+        if self.outbox is not None:
+            self.outbox.templates = templates
+        return "Telegram alert levels and templates"
 
     async def stop(self) -> None:
         if self._closing is not None and not self._closing.done():

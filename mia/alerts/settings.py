@@ -167,10 +167,17 @@ def templates_of(settings: TelegramSettings) -> Templates:
 def alert_templates(cfg: Config) -> Templates:
     """The alert templates of ``cfg`` (`alerts: {file}`, else alerts/alerts.yaml here, else the
     bundled one), checked: for the front ends that do not need the telegram: section (voice)."""
-    afile = (cfg.alerts or {}).get("file")
-    path = Path(afile) if afile else default_templates_path()
-    if not path.is_file():
+    path = alerts_file(cfg)
+    if path is None:
         from mia.alerts.templates import builtin_templates
 
         return builtin_templates()
     return load_templates(path)
+
+
+def alerts_file(cfg: Config) -> Path | None:
+    """The alerts file ``cfg`` reads (`alerts: {file}`, else alerts/alerts.yaml here, else the
+    bundled one), None when there is none (the built-in plain texts)."""
+    afile = (cfg.alerts or {}).get("file")
+    path = Path(afile) if afile else default_templates_path()
+    return path if path.is_file() else None

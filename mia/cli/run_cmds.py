@@ -112,11 +112,13 @@ def cmd_run(args) -> int:
     sup = Supervisor(cfg, rules, live_flag=args.live, quiet=args.quiet)
     sup.check_mode()
     if cfg.voice.get("enabled"):
-        from mia.alerts.settings import alert_templates
+        from mia.alerts.settings import alert_templates, alerts_file
+        from mia.alerts.templates import load_templates
         from mia.voice.config import load_voice_config
         from mia.voice.frontend import VoiceFrontEnd
 
-        sup.front_ends.append(VoiceFrontEnd(load_voice_config(cfg.path),
+        sup.front_ends.append(VoiceFrontEnd(load_voice_config(cfg.path), alerts_path=alerts_file(cfg),
+                                            load_spoken=lambda p: load_templates(p).spoken_kinds(),
                                             speak_alerts=alert_templates(cfg).spoken_kinds()))
     from mia.alerts import telegram_front_end
 

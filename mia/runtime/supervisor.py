@@ -23,6 +23,7 @@ import logging
 import signal
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -92,6 +93,8 @@ class Supervisor:
         self._days = DayClock()
         #: the config file as read (the CLI's overrides apart), to tell what an edit changed
         self._file_cfg = None
+        #: a front end's own files (alerts/alerts.yaml) -> what to call when one is edited
+        self._file_watchers: dict[Path, list[Callable[[], str]]] = {}
 
     # -- set-up -----------------------------------------------------------------------------------
     def check_mode(self) -> None:
@@ -313,6 +316,9 @@ class Supervisor:
             return False
         if kind == "config":
             self._config_edit()
+            return False
+        if kind == "file":
+            self._file_edited(item[1])
             return False
         if kind == "end":
             self._end()
@@ -556,6 +562,28 @@ class Supervisor:
         return Result("rules", True, data, text)
 
     # -- hot reload ---------------------------------------------------------------------------------------
+    def watch_file(self, path: str | Path, on_change: Callable[[], str]) -> None:
+        """Have ``on_change()`` called (on the loop) when the file ``path`` is edited while running:
+        a front end's own declarations (alerts/alerts.yaml). It returns what it applied, said as
+        a "command" alert; a ``MiaError`` it raises (a bad edit: the front end keeps what it had)
+        is said as an "error" alert (the consumer calls it between two items, as it applies a config
+        edit: its alerts are journaled and published as every other). Call it from a front end's
+        ``start``."""
+        p = Path(path).resolve()
+        if p.is_file():
+            self._file_watchers.setdefault(p, []).append(on_change)
+
+    def _file_edited(self, path: Path) -> None:
+        s = self.session
+        try:
+            applied = "; ".join(on_change() for on_change in self._file_watchers[path])
+        except MiaError as exc:
+            said = f"{path.name.upper()} NOT RELOADED, the running one stays: {exc}"
+            self._alert(Alert("error", s.now, said, {"error": said}))
+            return
+        self._alert(Alert("command", s.now, f"{path.name.upper()} RELOADED: {applied}",
+                          {"origin": str(path), "command": "reload", "applied": applied, "restart": ""}))
+
     async def reload(self, why: str, cmd: Command | None = None) -> Result:
         """Load, check and compile the rules off the loop; swap them in between two events (the
         consumer does it), or keep the old ones and say why."""
@@ -624,6 +652,7 @@ class Supervisor:
         config = Path(self.cfg.path).resolve() if self.cfg.path else None
         if config is not None and config.is_file():
             roots.append(str(config))
+        roots += [str(p) for p in self._file_watchers if p != config]
         if not roots:
             return
 
@@ -637,6 +666,9 @@ class Supervisor:
             if config is not None and config in paths:
                 paths.discard(config)
                 await self.queue.put(("config",))
+            for p in sorted(paths & self._file_watchers.keys()):
+                paths.discard(p)
+                await self.queue.put(("file", p))
             if paths:
                 await self.reload(f"edited {', '.join(sorted(p.name for p in paths))}")
 
@@ -649,8 +681,8 @@ class Supervisor:
         try:
             new = load_config(self.cfg.path)
         except MiaError as exc:
-            self._alert(Alert("error", s.now, f"CONFIG NOT RELOADED, the running settings stay: {exc}",
-                              {"error": str(exc)}))
+            said = f"CONFIG NOT RELOADED, the running settings stay: {exc}"
+            self._alert(Alert("error", s.now, said, {"error": said}))
             return
         old = self._file_cfg or new
         feed = replace(self.cfg.feed, stale_after_s=new.feed.stale_after_s, max_skew_s=new.feed.max_skew_s)

@@ -45,8 +45,12 @@ def _command(command: str, args: list, heard: dict) -> Command:
 class VoiceFrontEnd:
     """Started by the supervisor; ``hear_pcm`` takes one utterance (the microphone thread's, or a test's)."""
 
-    def __init__(self, cfg, listen: bool = True, speaker=None, clock=None, speak_alerts=SPEAK_ALERTS):
+    def __init__(self, cfg, listen: bool = True, speaker=None, clock=None, speak_alerts=SPEAK_ALERTS,
+                 alerts_path=None, load_spoken=None):
         self.cfg = cfg
+        #: the alerts file whose ``speak:`` marks gave ``speak_alerts``, re-read with
+        #: ``load_spoken(path)`` (-> the kinds) when it is edited while running
+        self.alerts_path, self.load_spoken = alerts_path, load_spoken
         self.listen = listen
         self.speaker = speaker
         self.clock = clock
@@ -73,9 +77,17 @@ class VoiceFrontEnd:
         self.session = VoiceSession(self._dispatch, confirm_timeout_s=self.cfg.confirm_timeout_s,
                                     audit=self._audit, **kw)
         supervisor.alerts.subscribe(self._on_alert)
+        if self.alerts_path is not None and self.load_spoken is not None:
+            supervisor.watch_file(self.alerts_path, self._reload_speak)
         if self.listen:
             self._thread = threading.Thread(target=self._listen, name="mia-voice-mic", daemon=True)
             self._thread.start()
+
+    def _reload_speak(self) -> str:
+        """The alerts file was edited: the kinds marked ``speak`` from the next alert on (a bad
+        edit raises its positioned error; the running kinds stay)."""
+        self.speak_alerts = frozenset(self.load_spoken(self.alerts_path))
+        return "spoken alerts " + ", ".join(sorted(self.speak_alerts))
 
     async def stop(self) -> None:
         self._stopping.set()

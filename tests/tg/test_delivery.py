@@ -4,6 +4,7 @@ and the token kept out of every log line."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 import logging
 import textwrap
 import time
@@ -14,7 +15,7 @@ from runtime.helpers import feed_until, until
 from mia.runtime.alerts import Alert
 from mia.runtime.journal import Journal
 
-from .helpers import ME, OTHER, READER, rules_dir, telegram_supervisor
+from .helpers import ME, OTHER, READER, reply, rules_dir, telegram_supervisor
 
 CHATS = (ME, OTHER, READER)
 
@@ -199,3 +200,31 @@ def test_the_token_is_never_logged(tmp_path, fake, day, caplog, monkeypatch):
         assert secret not in r.getMessage() and secret not in (r.exc_text or ""), r.name
     assert secret not in caplog.text
     assert all(secret not in (row[3] or "") for row in outbox_rows(tmp_path))
+
+
+def test_an_alerts_file_edited_while_running_applies_and_a_bad_edit_keeps_the_running_one(tmp_path, fake, day):
+    """alerts.yaml is re-read when it is edited: the next alert has the new template; a bad edit is
+    said (its place in the file) and the templates that ran go on."""
+    alerts = tmp_path / "alerts.yaml"
+    shipped = (Path(__file__).resolve().parents[2] / "alerts" / "alerts.yaml").read_text()
+    assert '    template: "🕹 {text}"' in shipped
+    alerts.write_text(shipped)
+
+    async def go():
+        async with telegram_supervisor(tmp_path, fake, day, alerts_file=alerts, chat_ids=[ME, OTHER]) as sup:
+            await feed_until(sup, lambda: sup.session.events > 0)
+            await reply(fake, ME, "/pause", "✅")
+            await until(lambda: any(t.startswith("🕹 PAUSE by telegram:111") for t in fake.texts(OTHER)))
+            alerts.write_text(shipped.replace('    template: "🕹 {text}"', '    template: "🎮 {text}"'))
+            await until(lambda: any(t.startswith("🎮 ALERTS.YAML RELOADED") for t in fake.texts(OTHER)))
+            broken = shipped.replace('    template: "🕹 {text}"', '    template: "🕹 {nope}"')
+            line = broken.splitlines().index('    template: "🕹 {nope}"') + 1
+            alerts.write_text(broken)
+            await until(lambda: any("ALERTS.YAML NOT RELOADED" in t for t in fake.texts(ME)))
+            said = next(t for t in fake.texts(ME) if "ALERTS.YAML NOT RELOADED" in t)
+            assert f"{alerts}:{line}:" in said and "nope" in said
+            sup.alerts.publish(Alert("command", sup.session.now, "PAUSE by voice: paused",
+                                     {"origin": "voice", "command": "pause"}))
+            await until(lambda: any(t.startswith("🎮 PAUSE by voice") for t in fake.texts(OTHER)))
+
+    asyncio.run(go())

@@ -162,3 +162,36 @@ def test_the_kinds_marked_speak_in_alerts_yaml_are_spoken(tmp_path):
     with pytest.raises(Exception) as exc:
         load_templates(f)
     assert f"{f}:3:" in str(exc.value) and "speak" in str(exc.value)
+
+
+def test_the_spoken_kinds_follow_an_edit_of_the_alerts_file(tmp_path, day):
+    """`speak: true` added to a kind in alerts.yaml while running: that kind is spoken from the
+    next alert on; a broken edit keeps the kinds that were spoken."""
+    from mia.alerts.templates import load_templates
+    from mia.runtime.alerts import Alert
+
+    alerts = tmp_path / "alerts.yaml"
+    shipped = (Path(__file__).resolve().parents[2] / "alerts" / "alerts.yaml").read_text()
+    alerts.write_text(shipped)
+    sup, fe, said, _ = supervisor(tmp_path, day)
+    fe.alerts_path, fe.load_spoken = alerts, lambda p: load_templates(p).spoken_kinds()
+    fe.speak_alerts = fe.load_spoken(alerts)
+    assert "command" not in fe.speak_alerts
+
+    async def go():
+        task = await running(sup)
+        note = Alert("command", sup.session.now, "PAUSE by telegram:1: paused", {"origin": "telegram:1"})
+        sup.alerts.publish(note)
+        assert spoken(note.text) not in said.lines
+        alerts.write_text(shipped.replace("  command:\n    level: silent\n",
+                                          "  command:\n    level: silent\n    speak: true\n"))
+        await until(lambda: "command" in fe.speak_alerts)
+        sup.alerts.publish(note)
+        assert spoken(note.text) in said.lines
+        alerts.write_text("kinds: [\n")
+        await until(lambda: any(a.kind == "error" and "ALERTS.YAML NOT RELOADED" in a.text for a in sup.seen))
+        assert "command" in fe.speak_alerts
+        sup.driven.finish()
+        assert await task == 0
+
+    asyncio.run(go())
