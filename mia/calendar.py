@@ -8,15 +8,24 @@ day's zone.
 """
 from __future__ import annotations
 
+import os
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from mia.instruments import Sessions, load_sessions
 
+#: (the current folder, its sessions): finding the instrument table stats and resolves paths,
+#: too slow for every trace time; it is looked up again only when the current folder changes
+_current: tuple[str, Sessions] | None = None
+
 
 def sessions() -> Sessions:
-    """The sessions of config/instruments.yaml (read once)."""
-    return load_sessions()
+    """The sessions of config/instruments.yaml (read once, looked up again in another folder)."""
+    global _current
+    cwd = os.getcwd()
+    if _current is None or _current[0] != cwd:
+        _current = (cwd, load_sessions())
+    return _current[1]
 
 
 def local(t: float, zone: ZoneInfo | None = None) -> datetime:
