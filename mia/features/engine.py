@@ -39,6 +39,7 @@ from mia.market.sctime import SC_SLACK
 
 NAN = math.nan
 COL = {f.name: i for i, f in enumerate(catalog.FEATURES)}
+_N = len(catalog.FEATURES)
 
 
 @dataclass
@@ -217,15 +218,18 @@ class FeatureEngine:
     # ---- a bar closes ----------------------------------------------------------------------------
     def _close(self) -> bool:
         """The forming bar closes: fill ``row`` as of now; the engine has no forming bar after it."""
-        cfg, tick, r, st = self.cfg, self.tick, self.row, self.st
+        # the row is assembled in a list of Python floats (one numpy write at the end) from the
+        # state read once as floats: per-item numpy access is most of a bar close's Python cost
+        cfg, tick, st = self.cfg, self.tick, self.st
         st[HAS_BAR] = 0.0
-        index = float(st[BAR_INDEX]) if st[BD_MODE] else None
-        r.fill(NAN)
-        start = float(st[BAR_START])
+        sv = st.tolist()
+        index = sv[BAR_INDEX] if sv[BD_MODE] else None
+        r = [NAN] * _N
+        start = sv[BAR_START]
         t = start + 60.0
         self.row_time = t
-        o, h, l, c, v = float(st[O]), float(st[H]), float(st[L]), float(st[C]), float(st[V])
-        bidvol, askvol = float(st[BIDVOL]), float(st[ASKVOL])
+        o, h, l, c, v = sv[O], sv[H], sv[L], sv[C], sv[V]
+        bidvol, askvol = sv[BIDVOL], sv[ASKVOL]
         r[COL["open"]], r[COL["high"]], r[COL["low"]], r[COL["close"]], r[COL["volume"]] = o, h, l, c, v
         r[COL["bid_volume"]], r[COL["ask_volume"]] = bidvol, askvol
         delta = askvol - bidvol
@@ -237,22 +241,22 @@ class FeatureEngine:
         if s is not None:
             for name, key in _VWAP_KEYS:
                 r[COL[name]] = s.get(key, NAN)
-        elif st[VOL] > 0:
-            vw = float(st[PV]) / float(st[VOL])
-            sd = math.sqrt(max(float(st[P2V]) / float(st[VOL]) - vw * vw, 0.0))
+        elif sv[VOL] > 0:
+            vw = sv[PV] / sv[VOL]
+            sd = math.sqrt(max(sv[P2V] / sv[VOL] - vw * vw, 0.0))
             r[COL["vwap"]], r[COL["vwap_up1"]], r[COL["vwap_dn1"]] = vw, vw + sd, vw - sd
             r[COL["vwap_up2"]], r[COL["vwap_dn2"]] = vw + 2 * sd, vw - 2 * sd
         # trades that waited for this close now count
-        st[PV] += st[NPV]
-        st[P2V] += st[NP2V]
-        st[VOL] += st[NVOL]
+        st[PV] = sv[PV] + sv[NPV]
+        st[P2V] = sv[P2V] + sv[NP2V]
+        st[VOL] = sv[VOL] + sv[NVOL]
         st[NPV] = st[NP2V] = st[NVOL] = 0.0
         # smart money: this bar's large trades; those that waited for the close are the next bar's
-        lbuy, lsell = float(st[LBUY]), float(st[LSELL])
+        lbuy, lsell = sv[LBUY], sv[LSELL]
         r[COL["large_buy_volume"]], r[COL["large_sell_volume"]] = lbuy, lsell
-        r[COL["block_trades"]] = float(st[BLOCKS])
+        r[COL["block_trades"]] = sv[BLOCKS]
         r[COL["large_net_flow"]] = (lbuy - lsell) / v if v > 0 else 0.0
-        st[LBUY], st[LSELL], st[BLOCKS] = st[NLBUY], st[NLSELL], st[NBLOCKS]
+        st[LBUY], st[LSELL], st[BLOCKS] = sv[NLBUY], sv[NLSELL], sv[NBLOCKS]
         st[NLBUY] = st[NLSELL] = st[NBLOCKS] = 0.0
         # gamma cycles: the SPX monthly expiry as of the bar's close
         days_to, days_since = expiry.cycle(t)
@@ -273,7 +277,7 @@ class FeatureEngine:
             r[COL["vix_regime"]] = 0.0 if vix < cfg.vix_mid else 1.0 if vix < cfg.vix_high else \
                 2.0 if vix < cfg.vix_extreme else 3.0
         # book
-        bid, ask = float(st[BID]), float(st[ASK])
+        bid, ask = sv[BID], sv[ASK]
         r[COL["bid"]], r[COL["ask"]] = bid, ask
         r[COL["spread"]] = (ask - bid) / tick
         bd, ad = self.depth[0].tolist(), self.depth[1].tolist()
@@ -303,6 +307,7 @@ class FeatureEngine:
         a = cfg.bias_alpha
         self.bias_ema = raw_bias if self.bias_ema != self.bias_ema else self.bias_ema + a * (raw_bias - self.bias_ema)
         r[COL["dealers_bias"]] = self.bias_ema
+        self.row[:] = r
         return True
 
 
