@@ -323,10 +323,12 @@ def _window(g: _Gen, node: ast.Call, t: str) -> None:
 
 def _extreme(g: _Gen, node: ast.Call, a: str, n: int, t: str) -> None:
     """highest/lowest: the ring keeps a count of the NaNs it holds (its n initial NaNs included, so
-    "fewer than n bars seen" is "a NaN in the window"): NaN while it holds one, else the first
-    extreme in ring order, a branch-free scan."""
-    o = g.alloc([0.0, float(n)] + [float("nan")] * n)   # position, NaNs held, ring
-    ring = o + 2
+    "fewer than n bars seen" is "a NaN in the window") and the window's extreme. While the value
+    leaving the window is not the extreme, the new extreme is the better of it and the new value;
+    else, or when that is zero (0.0 and -0.0 are equal: which one the scan finds depends on where
+    it is in the ring), the window is scanned: the first extreme in ring order, as always."""
+    o = g.alloc([0.0, float(n), float("nan")] + [float("nan")] * n)   # position, NaNs held, extreme, ring
+    ring = o + 3
     better = ">" if node.fn == "highest" else "<"
     g.emit(f"p = int(S[{o}])")
     g.emit(f"v = S[{ring} + p]")
@@ -339,10 +341,15 @@ def _extreme(g: _Gen, node: ast.Call, a: str, n: int, t: str) -> None:
     g.emit(f"if S[{o + 1}] > 0.0:")
     g.emit(f"    {t} = nan")
     g.emit("else:")
-    g.emit(f"    {t} = S[{ring}]")
-    g.emit(f"    for k in range(1, {n}):")
-    g.emit(f"        v = S[{ring} + k]")
-    g.emit(f"        {t} = v if v {better} {t} else {t}")
+    g.emit(f"    {t} = S[{o + 2}]")
+    g.emit(f"    if {t} == {t} and v != {t}:")
+    g.emit(f"        {t} = {a} if {a} {better} {t} else {t}")
+    g.emit(f"    if {t} != {t} or v == {t} or {t} == 0.0:")
+    g.emit(f"        {t} = S[{ring}]")
+    g.emit(f"        for k in range(1, {n}):")
+    g.emit(f"            v = S[{ring} + k]")
+    g.emit(f"            {t} = v if v {better} {t} else {t}")
+    g.emit(f"S[{o + 2}] = {t}")
 
 
 @CALLS.register("ema")
