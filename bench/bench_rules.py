@@ -1,18 +1,33 @@
-"""Benchmark: the default rule set's numba kernels vs numpy, plain Python and rule-engine.
+"""Benchmark: the default rule set's numba kernels vs hand-written numpy and Python, and others.
 
-Measured in one process on the same plausible random feature data: the batch kernel (rows/s,
-median of runs), the numpy evaluator of the same AST (``bench/baselines/vectorized.py``), the
-plain-Python reference evaluator (``tests/oracles/reference.py``) per row (on a subset), the PyPI
-``rule-engine`` library evaluating the same signals and hard rules written in its syntax per row
-(on a subset), the streaming kernel per event (median and p99), and compilation cold and warm,
-each in a fresh process.
+Measured in one process on the same plausible random feature data (``bench/baselines/data.py``),
+every timing the median of at least 3 runs, with min and max:
+
+- the batch kernel (rows/s), fresh output and into a preallocated one (``kernel_prealloc_s``: no
+  page faults of a fresh output matrix);
+- the strongest baselines: the default rules written by hand in numpy (``bench/baselines/
+  hand_numpy.py``: scalars broadcast, outputs written in place, on contiguous columns) and as a
+  plain-Python function per row (``hand_python.py``, on a subset, rows as lists of floats; the
+  conversion is not timed): ``ratio_vs_numpy_hand``, ``ratio_vs_python_hand``. Both compute every
+  output the kernel does, equal on every row (``tests/bench/test_hand_baselines.py``);
+- the memory-bandwidth bound: the time to read the input matrix (``X.sum()``) plus the time to
+  write an output matrix of the kernel's size (``fill``) in place: ``ratio_vs_bandwidth`` is
+  ``kernel_prealloc_s`` over that, 1.0 being the bound;
+- generic evaluators, labelled as such: the numpy evaluator of the AST (``bench/baselines/
+  vectorized.py``, ``np.full`` per constant, a temporary per node; ``ratio_vs_numpy_generic``, on
+  contiguous columns, and ``ratio_vs_numpy_generic_matrix`` on the kernel's row-major matrix), the
+  plain-Python reference evaluator (``tests/oracles/reference.py``) fed a dict per row
+  (``ratio_vs_python_reference``), and the PyPI ``rule-engine`` library evaluating the same signals
+  and hard rules written in its syntax per row (``ratio_vs_rule_engine``, on a subset);
+- the streaming kernel per event (median and p99), and compilation cold and warm, each in a fresh
+  process.
+
 rule-engine's verdicts are checked against the kernel's on the same rows (``rule_engine_mismatches``,
 expected 0, the exact score == threshold ties its Decimal arithmetic gets right included: mia's
-tie tolerance agrees with it; ``rule_engine_tie_rows`` says how many rows were such ties). The numpy evaluator is timed on contiguous columns (``ratio_vs_numpy``, its
-best layout) and on the kernel's row-major matrix; the batch kernel also into a preallocated
-output (``kernel_prealloc_s``: without the page faults of a fresh output matrix);
+tie tolerance agrees with it; ``rule_engine_tie_rows`` says how many rows were such ties).
 ``stream_noop_median_us`` is a no-op numba function with the stream kernel's signature (numba's
-dispatch floor). Prints a table; ``--json`` prints one JSON object.
+dispatch floor). ``numba_num_threads`` and ``loadavg`` (1, 5, 15 min, at the start and the end)
+say what the machine was doing. Prints a table; ``--json`` prints one JSON object.
 """
 from __future__ import annotations
 
@@ -34,6 +49,8 @@ from mia.dsl import compile_rules, load_rules  # noqa: E402
 from mia.dsl.program import build_program  # noqa: E402
 
 sys.path.insert(0, str(HOME / "tests"))      # the reference oracle lives with the tests
+from baselines import hand_numpy, hand_python  # noqa: E402
+from baselines.data import make_data  # noqa: E402
 from baselines.vectorized import VectorizedEvaluator  # noqa: E402
 from oracles.reference import ReferenceEvaluator  # noqa: E402
 
@@ -91,56 +108,14 @@ RULE_ENGINE_EXPRESSIONS = {
 #: default hard rules rule-engine cannot express (history), left out of its comparison
 RULE_ENGINE_LEFT_OUT = ("delta_divergence_long", "delta_divergence_short")
 
-#: inputs that are price levels: drawn near close (blind spots, gamma levels)
-_LEVELS = ("gamma_wall_0dte", "call_resistance", "put_support", "hvl")
-
-
-def make_data(inputs: list[str], n: int, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    X = np.empty((n, len(inputs)))
-    close = 5000 + np.cumsum(rng.integers(-2, 3, size=n)) * 0.25
-    for j, name in enumerate(inputs):
-        if name == "close":
-            col = close
-        elif name.startswith("blind_spot_") or name in _LEVELS:
-            col = close + rng.integers(-80, 81, size=n) * 0.25
-            col[rng.random(n) < 0.3] = np.nan
-        elif name == "dealers_bias":
-            col = rng.uniform(-0.6, 0.6, size=n)
-        elif name == "vix_move_since_levels":
-            col = rng.uniform(-3, 3, size=n)
-            col[rng.random(n) < 0.05] = np.nan
-        elif name == "large_net_flow":
-            col = rng.uniform(-0.3, 0.3, size=n)
-        elif name == "gamma_phase":
-            col = rng.integers(0, 5, size=n).astype(float)
-        elif name == "cum_delta":
-            col = np.cumsum(rng.integers(-50, 51, size=n)).astype(float)
-        elif name.endswith("_vote"):
-            col = rng.integers(-1, 2, size=n).astype(float)
-        elif name == "vix":
-            col = rng.uniform(12, 40, size=n)
-            col[rng.random(n) < 0.01] = np.nan
-        elif name == "spread":
-            col = rng.choice([1.0, 1.0, 1.0, 2.0, 3.0], size=n)
-        elif name == "minutes_since_open":
-            col = rng.integers(-30, 390, size=n).astype(float)
-        elif name == "levels_age_min":
-            col = rng.uniform(0, 40, size=n)
-            col[rng.random(n) < 0.02] = np.nan
-        else:
-            col = rng.normal(size=n)
-        X[:, j] = col
-    return X
-
-
-def timed(fn, repeat: int) -> float:
+def timed(fn, repeat: int = 3) -> dict:
+    """Seconds of ``fn()``: median, min and max of ``repeat`` (at least 3) runs."""
     times = []
-    for _ in range(repeat):
+    for _ in range(max(3, repeat)):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return {"median": statistics.median(times), "min": min(times), "max": max(times)}
 
 
 def rule_engine_per_row(compiled, X: np.ndarray) -> tuple[float, int, int]:
@@ -176,11 +151,13 @@ def rule_engine_per_row(compiled, X: np.ndarray) -> tuple[float, int, int]:
 
 
 def measure_batch(compiled, vec, n: int) -> dict:
-    """Batch kernel vs the numpy evaluator on n rows (the data is freed on return)."""
+    """Batch kernel vs the numpy baselines and the bandwidth bound on n rows (the data is freed
+    on return). Each ``*_s`` is {median, min, max} seconds."""
     X = make_data(compiled.inputs, n)
-    # the numpy baseline gets contiguous columns (its natural layout, its best case); the kernel
-    # the row-major matrix it takes
-    columns = {name: np.ascontiguousarray(X[:, j]) for j, name in enumerate(compiled.inputs)}
+    # numpy gets contiguous columns (its natural layout, its best case: a column-major copy of the
+    # matrix); the kernel the row-major matrix it takes
+    XF = np.asfortranarray(X)
+    columns = {name: XF[:, j] for j, name in enumerate(compiled.inputs)}
     compiled.batch(X[:100])
     big = n > 1_000_000
     t_kernel = timed(lambda: compiled.batch(X), 3 if big else 5)
@@ -188,13 +165,28 @@ def measure_batch(compiled, vec, n: int) -> dict:
     OUT = np.zeros((n, len(compiled.outputs)))
     t_prealloc = timed(lambda: compiled.module.batch(X, compiled.params, compiled.new_state(), OUT),
                        3 if big else 5)
+    # the bandwidth bound: read the bytes the kernel reads, write the bytes it writes
+    t_read = timed(lambda: X.sum(), 5)
+    t_write = timed(lambda: OUT.fill(0.0), 5)
     OUT = None
-    t_numpy = timed(lambda: vec.run(columns), 1 if big else 3)
-    t_numpy_matrix = timed(lambda: vec.run(X), 1 if big else 3)
+    OUTF = np.zeros((n, len(compiled.outputs)), order="F")
+    t_hand = timed(lambda: hand_numpy.run(XF, OUTF), 3 if big else 5)
+    OUTF = None
+    t_numpy = timed(lambda: vec.run(columns))
+    t_numpy_matrix = timed(lambda: vec.run(X))
+    kernel = t_kernel["median"]
+    bound = t_read["median"] + t_write["median"]
     return {"rows": n, "kernel_s": t_kernel, "kernel_prealloc_s": t_prealloc,
-            "numpy_s": t_numpy, "numpy_matrix_s": t_numpy_matrix,
-            "batch_rows_per_s": n / t_kernel, "ratio_vs_numpy": t_numpy / t_kernel,
-            "ratio_vs_numpy_matrix": t_numpy_matrix / t_kernel}
+            "bandwidth_read_s": t_read, "bandwidth_write_s": t_write,
+            "numpy_hand_s": t_hand, "numpy_generic_s": t_numpy, "numpy_generic_matrix_s": t_numpy_matrix,
+            "batch_rows_per_s": n / kernel,
+            "read_gb_per_s": X.nbytes / t_read["median"] / 1e9,
+            "write_gb_per_s": n * len(compiled.outputs) * 8 / t_write["median"] / 1e9,
+            "ratio_vs_bandwidth": t_prealloc["median"] / bound,
+            # both into a preallocated output
+            "ratio_vs_numpy_hand": t_hand["median"] / t_prealloc["median"],
+            "ratio_vs_numpy_generic": t_numpy["median"] / kernel,
+            "ratio_vs_numpy_generic_matrix": t_numpy_matrix["median"] / kernel}
 
 
 def stream_dispatch_floor(x, P, S, out, n: int) -> float:
@@ -237,6 +229,28 @@ def compile_times() -> dict:
             "import_s": statistics.median(r["import_s"] for r in runs)}
 
 
+def _r(t: dict, digits: int = 4) -> dict:
+    return {k: round(v, digits) for k, v in t.items()}
+
+
+def python_baselines(compiled, sub: np.ndarray) -> dict:
+    """Seconds per row ({median, min, max}) of the hand-written Python function and of the
+    reference evaluator fed a dict per row, on the rows of ``sub``."""
+    names = compiled.inputs
+    rows = sub.tolist()
+    n = len(rows)
+    hand = timed(lambda: hand_python.run(rows))
+    ref_program = build_program(compiled.ruleset)
+
+    def reference():
+        ref = ReferenceEvaluator(ref_program)
+        for r in rows:
+            ref.step(dict(zip(names, r)))
+    ref = timed(reference)
+    return {"python_hand": {k: v / n for k, v in hand.items()},
+            "python_reference": {k: v / n for k, v in ref.items()}}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
@@ -245,17 +259,14 @@ def main() -> int:
     args = ap.parse_args()
     if args.quick:
         args.rows = [100_000]
+    load_start = [round(v, 2) for v in os.getloadavg()]
     compiled = compile_rules(load_rules(RULES))
     vec = VectorizedEvaluator(compiled.program)
     results = [measure_batch(compiled, vec, n) for n in args.rows]
-    kernel_per_row = results[0]["kernel_s"] / results[0]["rows"]
+    first = results[0]
+    kernel_per_row = first["kernel_s"]["median"] / first["rows"]
     sub = make_data(compiled.inputs, 2_000 if args.quick else 20_000, seed=1)
-    ref = ReferenceEvaluator(build_program(compiled.ruleset))
-    names = compiled.inputs
-    t0 = time.perf_counter()
-    for r in sub:
-        ref.step(dict(zip(names, r.tolist())))
-    python_per_row = (time.perf_counter() - t0) / len(sub)
+    py = python_baselines(compiled, sub)
     re_per_row, re_mismatches, re_tie_rows = rule_engine_per_row(compiled, sub[: 1_000 if args.quick else 5_000])
     # streaming: one event at a time through the compiled kernel
     x = sub[0].copy()
@@ -273,23 +284,37 @@ def main() -> int:
         lat.append(time.perf_counter_ns() - t0)
     lat.sort()
     floor = stream_dispatch_floor(x, compiled.params, state, out, len(sub))
+    last = results[-1]
     summary = {
-        "batch_rows_per_s": round(results[-1]["batch_rows_per_s"]),
-        "ratio_vs_numpy": round(statistics.median(r["ratio_vs_numpy"] for r in results), 2),
-        "ratio_vs_python": round(python_per_row / kernel_per_row, 1),
+        "batch_rows_per_s": round(last["batch_rows_per_s"]),
+        "ratio_vs_numpy_hand": round(statistics.median(r["ratio_vs_numpy_hand"] for r in results), 2),
+        "ratio_vs_python_hand": round(py["python_hand"]["median"] / kernel_per_row, 1),
+        "ratio_vs_bandwidth": round(statistics.median(r["ratio_vs_bandwidth"] for r in results), 2),
+        "ratio_vs_numpy_generic": round(statistics.median(r["ratio_vs_numpy_generic"] for r in results), 2),
+        "ratio_vs_numpy_generic_matrix": round(statistics.median(r["ratio_vs_numpy_generic_matrix"]
+                                                                 for r in results), 2),
+        "ratio_vs_python_reference": round(py["python_reference"]["median"] / kernel_per_row, 1),
         "ratio_vs_rule_engine": round(re_per_row / kernel_per_row, 1),
         "stream_median_us": round(lat[len(lat) // 2] / 1000, 3),
         "stream_p99_us": round(lat[int(len(lat) * 0.99)] / 1000, 3),
         "stream_noop_median_us": round(floor / 1000, 3),
         **{k: round(v, 3) for k, v in compile_times().items()},
         "rows": args.rows,
-        "python_us_per_row": round(python_per_row * 1e6, 2),
+        "kernel_us_per_row": round(kernel_per_row * 1e6, 4),
+        "python_hand_us_per_row": _r({k: v * 1e6 for k, v in py["python_hand"].items()}, 3),
+        "python_reference_us_per_row": _r({k: v * 1e6 for k, v in py["python_reference"].items()}, 2),
+        "python_rows": len(sub),
         "rule_engine_us_per_row": round(re_per_row * 1e6, 2),
         "rule_engine_rules": list(RULE_ENGINE_EXPRESSIONS),
         "rule_engine_left_out": list(RULE_ENGINE_LEFT_OUT),
         "rule_engine_mismatches": re_mismatches,
         "rule_engine_tie_rows": re_tie_rows,
-        "runs": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()} for r in results],
+        "numba_num_threads": int(os.environ.get("NUMBA_NUM_THREADS", "0")) or None,
+        "cpu_count": os.cpu_count(),
+        "loadavg_start": load_start,
+        "loadavg_end": [round(v, 2) for v in os.getloadavg()],
+        "runs": [{k: (_r(v) if isinstance(v, dict) else round(v, 4) if isinstance(v, float) else v)
+                  for k, v in r.items()} for r in results],
     }
     if args.json:
         print(json.dumps(summary))
@@ -297,28 +322,30 @@ def main() -> int:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="default rules: numba kernels vs baselines (same process)")
-    table.add_column("rows", justify="right")
-    table.add_column("kernel s", justify="right")
-    table.add_column("rows/s", justify="right")
-    table.add_column("prealloc s", justify="right")
-    table.add_column("numpy s", justify="right")
-    table.add_column("x numpy", justify="right")
-    table.add_column("np matrix s", justify="right")
-    table.add_column("x matrix", justify="right")
+    def mmm(t: dict) -> str:
+        return f"{t['median']:.3f} [{t['min']:.3f}-{t['max']:.3f}]"
+
+    table = Table(title="default rules: numba kernels vs baselines (same process; s: median [min-max] of >= 3)")
+    for col in ("rows", "kernel s", "prealloc s", "bandwidth s", "x bw", "hand numpy s", "x hand",
+                "generic numpy s", "x generic"):
+        table.add_column(col, justify="right")
     for r in results:
-        table.add_row(f"{r['rows']:,}", f"{r['kernel_s']:.3f}", f"{r['batch_rows_per_s']:,.0f}",
-                      f"{r['kernel_prealloc_s']:.3f}", f"{r['numpy_s']:.3f}", f"{r['ratio_vs_numpy']:.2f}",
-                      f"{r['numpy_matrix_s']:.3f}", f"{r['ratio_vs_numpy_matrix']:.2f}")
-    console = Console(width=max(Console().width, 100))
+        bw = r["bandwidth_read_s"]["median"] + r["bandwidth_write_s"]["median"]
+        table.add_row(f"{r['rows']:,}", mmm(r["kernel_s"]), mmm(r["kernel_prealloc_s"]), f"{bw:.3f}",
+                      f"{r['ratio_vs_bandwidth']:.2f}", mmm(r["numpy_hand_s"]), f"{r['ratio_vs_numpy_hand']:.2f}",
+                      mmm(r["numpy_generic_s"]), f"{r['ratio_vs_numpy_generic']:.2f}")
+    console = Console(width=max(Console().width, 140))
     console.print(table)
-    console.print("prealloc: the batch kernel into a preallocated output; numpy: the evaluator on contiguous "
-                  "columns (x numpy = ratio_vs_numpy); np matrix: on the kernel's row-major matrix")
-    for key in ("ratio_vs_python", "ratio_vs_rule_engine", "python_us_per_row", "rule_engine_us_per_row",
-                "rule_engine_mismatches", "rule_engine_tie_rows", "stream_median_us", "stream_p99_us",
-                "stream_noop_median_us", "compile_cold_s",
-                "compile_warm_s", "import_s"):
-        console.print(f"{key:>24}: {summary[key]}")
+    console.print("prealloc: the batch kernel into a preallocated output; bandwidth: read the input matrix + "
+                  "write an output matrix (x bw = prealloc / bandwidth); hand numpy: the rules written by hand, "
+                  "into a preallocated output (x hand = hand / prealloc); generic numpy: the AST evaluator "
+                  "on contiguous columns (x generic = generic / kernel)")
+    for key in ("ratio_vs_python_hand", "python_hand_us_per_row", "ratio_vs_python_reference",
+                "python_reference_us_per_row", "ratio_vs_numpy_generic_matrix", "ratio_vs_rule_engine",
+                "rule_engine_us_per_row", "rule_engine_mismatches", "rule_engine_tie_rows", "stream_median_us",
+                "stream_p99_us", "stream_noop_median_us", "compile_cold_s", "compile_warm_s", "import_s",
+                "numba_num_threads", "cpu_count", "loadavg_start", "loadavg_end"):
+        console.print(f"{key:>30}: {summary[key]}")
     return 0
 
 

@@ -12,8 +12,16 @@ Measured, each repeated (median, min, max):
 - ``reload_params_ms`` / ``reload_changed_ms``: a rule file written -> the new version active
   (watchfiles, load, check, compile off the loop, warm, swap), for a param edit and for a new
   expression (a numba compile);
+- ``bar_close_p50_us`` / ``bar_close_p99_us``: the tick that closes a bar -> its ``Decision``
+  (``Engine.decide`` returned): the session's ``on_event`` for that event, the feature engine's
+  bar close, the rule kernel, the decision and its trace values, events handed one by one as a
+  live feed does (the median over the runs of each run's percentile); ``bar_close_total_*``: the
+  whole ``on_event`` of that tick (the decision published, entries expired or sent);
+  ``bar_close_cpu_*``: the thread's CPU time in that ``on_event`` (what the code costs when no
+  other process takes the core: on a shared machine the wall-clock p99 is the scheduler's);
 - ``peak_mb``: the process's peak RSS after a 1M-event replay (full simulated day).
-Prints a table; ``--json`` one JSON object. ``--quick`` uses a 60-minute session.
+Prints a table; ``--json`` one JSON object. ``--quick`` uses a 60-minute session;
+``--bar-close`` measures the bar close alone.
 """
 from __future__ import annotations
 
@@ -144,6 +152,61 @@ async def reload_ms(tmp: Path, day: Path, rules_text: str, edits: list[str]) -> 
     return out
 
 
+def bar_close_us(compiled, day: Path) -> tuple[list[float], list[float], list[float]]:
+    """Per bar closed by a tick of the simulated ``day``: microseconds from the session taking
+    that tick to ``Engine.decide`` returning, to ``on_event`` returning, and the thread's CPU
+    time in that ``on_event`` (sorted lists)."""
+    from mia.backtest.driver import Backtest
+    from mia.features import FeatureEngine
+    from mia.features.config import FeatureConfig
+
+    b = Backtest(compiled, FeatureEngine("ES", FeatureConfig.for_rules(compiled.ruleset)), record=False)
+    session = b.session
+    engine = session.engine
+    decide = engine.decide
+    decided = [0]
+    clock = time.perf_counter_ns
+
+    def timed_decide(*a, **kw):
+        d = decide(*a, **kw)
+        decided[0] = clock()
+        return d
+
+    engine.decide = timed_decide
+    on_event = session.on_event
+    cpu_clock = time.thread_time_ns
+    to_decision, total, cpu = [], [], []
+    for blk in blocks([str(day)], wanted_types=HANDLED_TYPES):
+        for i in range(len(blk.t)):
+            ev = blk.event(i)
+            bars = session.bars
+            c0 = cpu_clock()
+            t0 = clock()
+            on_event(ev)
+            t1 = clock()
+            c1 = cpu_clock()
+            if session.bars != bars:
+                to_decision.append((decided[0] - t0) / 1e3)
+                total.append((t1 - t0) / 1e3)
+                cpu.append((c1 - c0) / 1e3)
+    return sorted(to_decision), sorted(total), sorted(cpu)
+
+
+def pct(xs, q):
+    return xs[min(len(xs) - 1, int(q * len(xs)))]
+
+
+def bar_close(compiled, day: Path) -> dict:
+    runs = [bar_close_us(compiled, day) for _ in range(REPEAT)]
+    out = {"bar_closes_timed": len(runs[0][0])}
+    for key, k in (("bar_close", 0), ("bar_close_total", 1), ("bar_close_cpu", 2)):
+        for q in (50, 99):
+            vals = [pct(r[k], q / 100) for r in runs]
+            out[f"{key}_p{q}_us"] = round(statistics.median(vals), 1)
+            out[f"{key}_p{q}_us_runs"] = stats([round(x, 1) for x in vals])
+    return out
+
+
 RULES = """\
 version: 1
 instrument: ES
@@ -161,6 +224,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--quick", action="store_true", help="a 60-minute session instead of a full day")
+    ap.add_argument("--bar-close", action="store_true", help="only the bar close latency")
     args = ap.parse_args()
     minutes = 60 if args.quick else 390
     tmp = Path(tempfile.mkdtemp(prefix="mia-bench-runtime-"))
@@ -168,6 +232,13 @@ def main() -> int:
     simulate(SimConfig(day=date(2025, 11, 20), seed=1, minutes=minutes), day)
     rules = [str(HOME / "rules")]
     compiled = compile_rules(load_rules(rules))
+    load_start = [round(x, 2) for x in os.getloadavg()]
+    closes = bar_close(compiled, day)
+    if args.bar_close:
+        closes.update(minutes=minutes, numba_threads=os.environ.get("NUMBA_NUM_THREADS", "default"),
+                      load_avg_start=load_start, load_avg=[round(x, 2) for x in os.getloadavg()])
+        print(json.dumps(closes) if args.json else "\n".join(f"{k}: {v}" for k, v in closes.items()))
+        return 0
 
     # events/s: the supervisor at speed 0 vs the backtest path, same day, same process
     sup_rate, bt_rate, events = [], [], 0
@@ -207,9 +278,6 @@ def main() -> int:
             b.session.on_block(blk)
         sess_runs.append(sorted(times))
 
-    def pct(xs, q):
-        return xs[min(len(xs) - 1, int(q * len(xs)))]
-
     p50 = [pct(x, 0.5) for x in lat_runs]
     p99 = [pct(x, 0.99) for x in lat_runs]
     sess50 = [pct(x, 0.5) for x in sess_runs]
@@ -239,8 +307,10 @@ def main() -> int:
         "reload_params_ms_runs": stats([round(x, 1) for x in reload_params]),
         "reload_changed_ms": round(statistics.median(reload_changed), 1),
         "reload_changed_ms_runs": stats([round(x, 1) for x in reload_changed]),
+        **closes,
         "peak_mb": round(peak_mb, 1),
         "numba_threads": os.environ.get("NUMBA_NUM_THREADS", "default"),
+        "load_avg_start": load_start,
         "load_avg": [round(x, 2) for x in os.getloadavg()],
     }
     if args.json:
@@ -262,6 +332,13 @@ def main() -> int:
         t.add_row("event -> decision journaled p99 (us)", str(r["decision_p99_us"]),
                   str(r["decision_p99_us_runs"]["min"]), str(r["decision_p99_us_runs"]["max"]),
                   f"{r['decisions_timed']} decisions timed per run")
+        t.add_row("tick closing a bar -> decision p50 (us)", str(r["bar_close_p50_us"]),
+                  str(r["bar_close_p50_us_runs"]["min"]), str(r["bar_close_p50_us_runs"]["max"]),
+                  f"whole on_event p50 {r['bar_close_total_p50_us']} us, CPU time p50 {r['bar_close_cpu_p50_us']} us")
+        t.add_row("tick closing a bar -> decision p99 (us)", str(r["bar_close_p99_us"]),
+                  str(r["bar_close_p99_us_runs"]["min"]), str(r["bar_close_p99_us_runs"]["max"]),
+                  f"whole on_event p99 {r['bar_close_total_p99_us']} us, CPU time p99 {r['bar_close_cpu_p99_us']} us; "
+                  f"{r['bar_closes_timed']} bars per run")
         t.add_row("reload, params edit (ms)", str(r["reload_params_ms"]), str(r["reload_params_ms_runs"]["min"]),
                   str(r["reload_params_ms_runs"]["max"]), "file written -> new version active")
         t.add_row("reload, new expression (ms)", str(r["reload_changed_ms"]),

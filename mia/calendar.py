@@ -8,20 +8,27 @@ day's zone.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from mia.instruments import Sessions, load_sessions
 
+#: the sessions, found on first use: finding the instrument table stats and resolves paths (and
+#: asking for the current folder is a system call), too slow for every trace time
+_sessions: Sessions | None = None
+
 
 def sessions() -> Sessions:
-    """The sessions of config/instruments.yaml (read once)."""
-    return load_sessions()
+    """The sessions of config/instruments.yaml (read once per process)."""
+    global _sessions
+    if _sessions is None:
+        _sessions = load_sessions()
+    return _sessions
 
 
 def local(t: float, zone: ZoneInfo | None = None) -> datetime:
     """UTC epoch ``t`` as a local time of ``zone`` (default: the trading day's zone)."""
-    return datetime.fromtimestamp(t, tz=timezone.utc).astimezone(zone or sessions().roll_zone)
+    return datetime.fromtimestamp(t, zone or sessions().roll_zone)
 
 
 def _shift(s: Sessions) -> timedelta:

@@ -46,7 +46,7 @@ N_OUTPUTS = {n_out}
 def near(a, b):
     """a and b are equal for the language: within 1e-9 of the larger magnitude (1e-9 below 1)."""
     d = abs(a - b)
-    return a == b or (d < inf and d <= {tol!r} * max(1.0, abs(a), abs(b)))
+    return (a == b) | ((d < inf) & (d <= {tol!r} * max(1.0, abs(a), abs(b))))
 
 
 @njit("void(float64[::1], float64[::1], float64[::1], float64[::1])", cache=True, error_model="numpy")
@@ -60,8 +60,9 @@ def batch(X, P, S, OUT):
 {batch_body}
 '''
 
-#: a body longer than this many lines is split into parts (see the module's docstring)
-CHUNK_LINES = 300
+#: a body longer than this many lines is split into parts (see the module's docstring); the
+#: default rules' body (about 320 lines) fits in one: a row through two parts is ~20 % slower
+CHUNK_LINES = 400
 #: numbers closer than this, relative to the larger magnitude (absolute below 1), are equal
 TIE_TOLERANCE = 1e-9
 
@@ -69,9 +70,11 @@ TIE_TOLERANCE = 1e-9
 def compare(op: str, a: str, b: str) -> str:
     """The kernel expression of the number comparison ``a op b`` (ties within the tolerance are
     equal: ``near``; NaN compares false)."""
-    return {"<": f"{a} < {b} and not near({a}, {b})", "<=": f"{a} <= {b} or near({a}, {b})",
-            ">": f"{a} > {b} and not near({a}, {b})", ">=": f"{a} >= {b} or near({a}, {b})",
-            "==": f"near({a}, {b})", "!=": f"not near({a}, {b}) and {a} == {a} and {b} == {b}"}[op]
+    # & and | of booleans, not "and"/"or": both sides are cheap and pure, and a short circuit is a
+    # branch that mispredicts on data near a threshold
+    return {"<": f"({a} < {b}) & (not near({a}, {b}))", "<=": f"({a} <= {b}) | near({a}, {b})",
+            ">": f"({a} > {b}) & (not near({a}, {b}))", ">=": f"({a} >= {b}) | near({a}, {b})",
+            "==": f"near({a}, {b})", "!=": f"(not near({a}, {b})) & ({a} == {a}) & ({b} == {b})"}[op]
 
 SIG_STREAM = '"void(float64[::1], float64[::1], float64[::1], float64[::1])"'
 SIG_BATCH = '"void(float64[:, ::1], float64[::1], float64[::1], float64[:, ::1])"'
@@ -93,7 +96,7 @@ N_OUTPUTS = {n_out}
 def near(a, b):
     """a and b are equal for the language: within 1e-9 of the larger magnitude (1e-9 below 1)."""
     d = abs(a - b)
-    return a == b or (d < inf and d <= {tol!r} * max(1.0, abs(a), abs(b)))
+    return (a == b) | ((d < inf) & (d <= {tol!r} * max(1.0, abs(a), abs(b))))
 '''
 
 
@@ -299,6 +302,9 @@ class _Gen(Visitor):
 def _window(g: _Gen, node: ast.Call, t: str) -> None:
     a = g.expr(node.args[0])
     n = node.window
+    if node.fn != "sma":
+        _extreme(g, node, a, n, t)
+        return
     o = g.alloc([0.0, 0.0] + [float("nan")] * n)   # position, count, ring
     ring = o + 2
     g.emit(f"p = int(S[{o}])")
@@ -310,20 +316,41 @@ def _window(g: _Gen, node: ast.Call, t: str) -> None:
     g.emit(f"if S[{o + 1}] < {n}:")
     g.emit(f"    {t} = nan")
     g.emit("else:")
-    if node.fn == "sma":
-        g.emit("    acc = 0.0")
-        g.emit(f"    for k in range({n}):")
-        g.emit(f"        acc += S[{ring} + (p + k) % {n}]")
-        g.emit(f"    {t} = acc / {float(n)!r}")
-    else:
-        better = ">" if node.fn == "highest" else "<"
-        g.emit(f"    {t} = S[{ring}]")
-        g.emit(f"    for k in range(1, {n}):")
-        g.emit(f"        v = S[{ring} + k]")
-        g.emit(f"        if v != v or {t} != {t}:")
-        g.emit(f"            {t} = nan")
-        g.emit(f"        elif v {better} {t}:")
-        g.emit(f"            {t} = v")
+    g.emit("    acc = 0.0")
+    g.emit(f"    for k in range({n}):")
+    g.emit(f"        acc += S[{ring} + (p + k) % {n}]")
+    g.emit(f"    {t} = acc / {float(n)!r}")
+
+
+def _extreme(g: _Gen, node: ast.Call, a: str, n: int, t: str) -> None:
+    """highest/lowest: the ring keeps a count of the NaNs it holds (its n initial NaNs included, so
+    "fewer than n bars seen" is "a NaN in the window") and the window's extreme. While the value
+    leaving the window is not the extreme, the new extreme is the better of it and the new value;
+    else, or when that is zero (0.0 and -0.0 are equal: which one the scan finds depends on where
+    it is in the ring), the window is scanned: the first extreme in ring order, as always."""
+    o = g.alloc([0.0, float(n), float("nan")] + [float("nan")] * n)   # position, NaNs held, extreme, ring
+    ring = o + 3
+    better = ">" if node.fn == "highest" else "<"
+    g.emit(f"p = int(S[{o}])")
+    g.emit(f"v = S[{ring} + p]")
+    g.emit("if v != v:")
+    g.emit(f"    S[{o + 1}] -= 1.0")
+    g.emit(f"if {a} != {a}:")
+    g.emit(f"    S[{o + 1}] += 1.0")
+    g.emit(f"S[{ring} + p] = {a}")
+    g.emit(f"S[{o}] = (p + 1) % {n}")
+    g.emit(f"if S[{o + 1}] > 0.0:")
+    g.emit(f"    {t} = nan")
+    g.emit("else:")
+    g.emit(f"    {t} = S[{o + 2}]")
+    g.emit(f"    if {t} == {t} and v != {t}:")
+    g.emit(f"        {t} = {a} if {a} {better} {t} else {t}")
+    g.emit(f"    if {t} != {t} or v == {t} or {t} == 0.0:")
+    g.emit(f"        {t} = S[{ring}]")
+    g.emit(f"        for k in range(1, {n}):")
+    g.emit(f"            v = S[{ring} + k]")
+    g.emit(f"            {t} = v if v {better} {t} else {t}")
+    g.emit(f"S[{o + 2}] = {t}")
 
 
 @CALLS.register("ema")
@@ -349,9 +376,12 @@ def _level(g: _Gen, node: ast.Call, t: str) -> None:
     g.emit(f"for j in range({lo}, {hi}):")
     g.emit(f"    lv = {g.inp('j')}")
     if fn == "nearest":
-        g.emit(f"    if lv == lv and abs(lv - {c}) < {d}:")
-        g.emit(f"        {d} = abs(lv - {c})")
-        g.emit(f"        {t} = lv")
+        # branch-free (levels are often missing: a branch on it mispredicts); a NaN level or
+        # close gives a NaN distance, never below the best
+        g.emit(f"    dd = abs(lv - {c})")
+        g.emit(f"    closer = dd < {d}")
+        g.emit(f"    {t} = lv if closer else {t}")
+        g.emit(f"    {d} = dd if closer else {d}")
     elif fn == "above":
         g.emit(f"    if lv == lv and lv > {c} and not ({t} <= lv):")
         g.emit(f"        {t} = lv")

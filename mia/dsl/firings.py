@@ -76,7 +76,7 @@ def _value(compiled: CompiledRules, X: np.ndarray, OUT: np.ndarray, row: int, re
 def reason_text(compiled: CompiledRules, rule, OUT_row: np.ndarray) -> str:
     """The rule's reason filled in: the first of its templates whose values are all present; when
     none is, the last, each missing value said as "(<expression> missing)"."""
-    cols = compiled.program.reason_outputs(rule.name)
+    cols = compiled.program.reason_columns.get(rule.name, ())
     k = 0
     filled: list[tuple[str, bool]] = []
     for template in rule.reasons:

@@ -67,17 +67,25 @@ class Program:
         self.input_index = {n: i for i, n in enumerate(self.inputs)}
         self.output_index = {o.name: i for i, o in enumerate(self.outputs)}
         self.param_index = {n: i for i, n in enumerate(self.param_names)}
+        # per bar, traces read these: found once (the outputs are complete when a Program is made):
+        # rule -> its reason values' output columns; (feature, label text, column) of every label
+        self.reason_columns: dict[str, list[int]] = {}
+        for i, o in enumerate(self.outputs):
+            if o.kind == "reason":
+                self.reason_columns.setdefault(o.rule, []).append(i)
+        self.label_columns = [(o.rule, o.name.split(":", 2)[2], i) for i, o in enumerate(self.outputs)
+                               if o.kind == "label"]
 
     @property
     def close_index(self) -> int:
         return self.input_index["close"]
 
     def reason_outputs(self, rule: str) -> list[int]:
-        return [i for i, o in enumerate(self.outputs) if o.kind == "reason" and o.rule == rule]
+        return list(self.reason_columns.get(rule, ()))
 
     def label_outputs(self) -> list[tuple[str, str, int]]:
         """(feature, label text, output column) of every label, in the order written."""
-        return [(o.rule, o.name.split(":", 2)[2], i) for i, o in enumerate(self.outputs) if o.kind == "label"]
+        return list(self.label_columns)
 
 
 def _all_trees(rs: RuleSet):

@@ -58,7 +58,7 @@ def breakdown(c: CompiledRules, name: str, x: np.ndarray, out: np.ndarray) -> st
 def labels(c: CompiledRules, out: np.ndarray) -> dict[str, str]:
     """Labelled feature -> the label of its range on this bar (features in none are left out)."""
     found: dict[str, str] = {}
-    for feature, text, col in c.program.label_outputs():
+    for feature, text, col in c.program.label_columns:
         if feature not in found and out[col] == 1.0:
             found[feature] = text
     return found

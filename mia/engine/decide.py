@@ -26,6 +26,9 @@ from mia.engine.records import Decision
 from mia.engine.risk import RiskGate
 
 
+_SOURCES = {"input": 0, "output": 1, "param": 2}
+
+
 class Engine:
     def __init__(self, compiled: CompiledRules, gate: RiskGate | None = None, ids: OrderIds | None = None):
         self.c = compiled
@@ -41,6 +44,12 @@ class Engine:
         self.reads = dict(compiled.program.reads)
         for sc in self.rs.sizing.scale:
             self.reads.setdefault(sc.name, self._scale_reads(sc))
+        # found once, not per bar: each rule's `path:line` and, per value it reads, (label, where
+        # it is: 0 input / 1 output / 2 param, index, shown as a condition)
+        self.where = {r.name: self.rs.where(r.pos) for r in (*self.rs.signals, *self.rs.hard_rules,
+                                                              *self.rs.sizing.scale)}
+        self._reads = {rule: [(r.label, _SOURCES[r.source], r.index, self._is_bool(r)) for r in reads]
+                       for rule, reads in self.reads.items()}
 
     def _scale_reads(self, sc) -> list[Read]:
         """What a sizing rule's `when` reads by name: inputs, derived features and params (the
@@ -63,9 +72,10 @@ class Engine:
 
     def _values(self, rule: str, x: np.ndarray, out: np.ndarray) -> dict[str, str]:
         vals = {}
-        for r in self.reads[rule]:
-            v = x[r.index] if r.source == "input" else out[r.index] if r.source == "output" else self.c.params[r.index]
-            vals[r.label] = format_value(bool(v) if self._is_bool(r) else v)
+        arrays = (x, out, self.c.params)
+        for label, source, index, is_bool in self._reads[rule]:
+            v = arrays[source][index]
+            vals[label] = format_value(bool(v) if is_bool else v)
         return vals
 
     def _is_bool(self, r: Read) -> bool:
@@ -86,7 +96,7 @@ class Engine:
         fired = [(s, col) for s, col in self.sig_cols if out[col] == 1.0]
         for s, _ in fired:
             d.fired.append({"name": s.name, "side": s.side, "priority": s.priority,
-                            "where": self.rs.where(s.pos), "values": self._values(s.name, x, out)})
+                            "where": self.where[s.name], "values": self._values(s.name, x, out)})
         self.gate.roll(t)
         d.gate = self.gate.state
         if not fired:
@@ -131,7 +141,7 @@ class Engine:
         for h, col in self.hard_cols:
             if out[col] != 1.0 or not h.applies_to(signal.side):
                 continue
-            entry = {"rule": h.name, "where": self.rs.where(h.pos), "reason": reason_text(self.c, h, out),
+            entry = {"rule": h.name, "where": self.where[h.name], "reason": reason_text(self.c, h, out),
                      "values": self._values(h.name, x, out), "effect": h.effect}
             if h.block:
                 d.vetoes.append(entry)
@@ -147,7 +157,7 @@ class Engine:
             if out[col] == 1.0:
                 factor *= sc.factor
                 steps.append(f"x{sc.factor:g} ({sc.name})")
-                d.scales.append({"rule": sc.name, "where": self.rs.where(sc.pos), "effect": f"size x{sc.factor:g}",
+                d.scales.append({"rule": sc.name, "where": self.where[sc.name], "effect": f"size x{sc.factor:g}",
                                  "values": self._values(sc.name, x, out)})
         check = self.gate.check_entry(t, position, vix, bar_age_s, vix_age_s)
         if not check.ok:

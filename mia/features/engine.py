@@ -29,9 +29,9 @@ from mia.features.base import BaseTracker
 from mia.features.drive import drive, open_band
 from mia.features.levels import LevelBook
 from mia.features import expiry
-from mia.features.kernel import (ASK, ASKVOL, BAR_INDEX, BAR_START, BD_MODE, BID, BIDVOL, BLOCK_MIN, BLOCKS, DAY_END,
-                                 DAY_START, HAS_BAR, LARGE_MIN, LAST, LBUY, LSELL, NBLOCKS, NLBUY, NLSELL, NP2V, NPV,
-                                 NVOL, P2V, PV, VOL, C, H, L, O, V, new_state, set_bar, step)
+from mia.features.kernel import (ASKVOL, BAR_INDEX, BAR_START, BD_MODE, BIDVOL, BLOCK_MIN, CLOSE_COLUMNS, DAY_END,
+                                 DAY_START, HAS_BAR, LARGE_MIN, LAST, LBUY, NBLOCKS, NVOL, PV, C, H, L, O, V, close_bar,
+                                 new_state, set_bar, step)
 from mia.features.studies import Indexed, WilderAtr
 from mia.instruments import instrument as instrument_facts
 from mia.market.columnar.codes import DEPTH, QUOTE, TRADE
@@ -39,6 +39,8 @@ from mia.market.sctime import SC_SLACK
 
 NAN = math.nan
 COL = {f.name: i for i, f in enumerate(catalog.FEATURES)}
+_CLOSE_COLS = np.array([COL[name] for name in CLOSE_COLUMNS], dtype=np.int64)
+_OPEN, _HIGH, _LOW, _CLOSE = COL["open"], COL["high"], COL["low"], COL["close"]
 
 
 @dataclass
@@ -217,43 +219,21 @@ class FeatureEngine:
     # ---- a bar closes ----------------------------------------------------------------------------
     def _close(self) -> bool:
         """The forming bar closes: fill ``row`` as of now; the engine has no forming bar after it."""
-        cfg, tick, r, st = self.cfg, self.tick, self.row, self.st
+        cfg, r, st = self.cfg, self.row, self.st
         st[HAS_BAR] = 0.0
         index = float(st[BAR_INDEX]) if st[BD_MODE] else None
-        r.fill(NAN)
         start = float(st[BAR_START])
         t = start + 60.0
         self.row_time = t
-        o, h, l, c, v = float(st[O]), float(st[H]), float(st[L]), float(st[C]), float(st[V])
-        bidvol, askvol = float(st[BIDVOL]), float(st[ASKVOL])
-        r[COL["open"]], r[COL["high"]], r[COL["low"]], r[COL["close"]], r[COL["volume"]] = o, h, l, c, v
-        r[COL["bid_volume"]], r[COL["ask_volume"]] = bidvol, askvol
-        delta = askvol - bidvol
-        ratio = delta / v if v > 0 else 0.0
-        self.cum_delta += delta if delta == delta else 0.0
-        r[COL["delta"]], r[COL["delta_ratio"]], r[COL["cum_delta"]] = delta, ratio, self.cum_delta
-        # VWAP and bands: the study when the data has it, else from trades
+        # VWAP and bands: the study when the data has it, else from trades (in ``close_bar``)
         s = self.vwap_study.get(index)
+        # the numbers from the state (compiled: the bar, deltas, trade VWAP, smart money, book, votes)
+        self.cum_delta = close_bar(st, self.depth, r, _CLOSE_COLS, self.cum_delta, self.tick, cfg.flow_threshold,
+                                   cfg.dom_ratio, s is None)
+        o, h, l, c = float(r[_OPEN]), float(r[_HIGH]), float(r[_LOW]), float(r[_CLOSE])
         if s is not None:
             for name, key in _VWAP_KEYS:
                 r[COL[name]] = s.get(key, NAN)
-        elif st[VOL] > 0:
-            vw = float(st[PV]) / float(st[VOL])
-            sd = math.sqrt(max(float(st[P2V]) / float(st[VOL]) - vw * vw, 0.0))
-            r[COL["vwap"]], r[COL["vwap_up1"]], r[COL["vwap_dn1"]] = vw, vw + sd, vw - sd
-            r[COL["vwap_up2"]], r[COL["vwap_dn2"]] = vw + 2 * sd, vw - 2 * sd
-        # trades that waited for this close now count
-        st[PV] += st[NPV]
-        st[P2V] += st[NP2V]
-        st[VOL] += st[NVOL]
-        st[NPV] = st[NP2V] = st[NVOL] = 0.0
-        # smart money: this bar's large trades; those that waited for the close are the next bar's
-        lbuy, lsell = float(st[LBUY]), float(st[LSELL])
-        r[COL["large_buy_volume"]], r[COL["large_sell_volume"]] = lbuy, lsell
-        r[COL["block_trades"]] = float(st[BLOCKS])
-        r[COL["large_net_flow"]] = (lbuy - lsell) / v if v > 0 else 0.0
-        st[LBUY], st[LSELL], st[BLOCKS] = st[NLBUY], st[NLSELL], st[NBLOCKS]
-        st[NLBUY] = st[NLSELL] = st[NBLOCKS] = 0.0
         # gamma cycles: the SPX monthly expiry as of the bar's close
         days_to, days_since = expiry.cycle(t)
         r[COL["days_to_expiry"]], r[COL["days_since_expiry"]] = days_to, days_since
@@ -269,37 +249,25 @@ class FeatureEngine:
         # volatility
         vix = self.vix
         r[COL["vix"]] = vix
+        regime = NAN
         if vix == vix:
-            r[COL["vix_regime"]] = 0.0 if vix < cfg.vix_mid else 1.0 if vix < cfg.vix_high else \
-                2.0 if vix < cfg.vix_extreme else 3.0
-        # book
-        bid, ask = float(st[BID]), float(st[ASK])
-        r[COL["bid"]], r[COL["ask"]] = bid, ask
-        r[COL["spread"]] = (ask - bid) / tick
-        bd, ad = self.depth[0].tolist(), self.depth[1].tolist()
-        bid5, ask5 = bd[1] + bd[2] + bd[3] + bd[4] + bd[5], ad[1] + ad[2] + ad[3] + ad[4] + ad[5]
-        r[COL["bid_size_top5"]], r[COL["ask_size_top5"]] = bid5, ask5
+            regime = 0.0 if vix < cfg.vix_mid else 1.0 if vix < cfg.vix_high else 2.0 if vix < cfg.vix_extreme else 3.0
+            r[COL["vix_regime"]] = regime
         # clock (the bar's start minute, in the regular hours' zone)
         d = local(start, cfg.zone)
         tod = d.hour * 60 + d.minute
         r[COL["time_of_day"]] = tod
         r[COL["minutes_since_open"]] = tod - cfg.open_minute
         r[COL["in_rth"]] = 1.0 if cfg.open_minute <= tod < cfg.close_minute else 0.0
-        # Battle Navale votes
-        r[COL["pa_vote"]] = 1.0 if c > o else -1.0 if c < o else 0.0
-        r[COL["flow_vote"]] = 1.0 if ratio > cfg.flow_threshold else -1.0 if ratio < -cfg.flow_threshold else 0.0
+        # the profile vote (the votes from the state are ``close_bar``'s)
         vah, val = r[COL["vah"]], r[COL["val"]]
         r[COL["profile_vote"]] = 1.0 if c > vah else -1.0 if c < val else 0.0
-        if bid5 > 0 and ask5 > 0:
-            r[COL["dom_vote"]] = 1.0 if bid5 > cfg.dom_ratio * ask5 else -1.0 if ask5 > cfg.dom_ratio * bid5 else 0.0
-        else:
-            r[COL["dom_vote"]] = 0.0
         self.levels.fill(r, COL, t, c, vix)
         r[COL["mq_vote"]] = self.levels.mq_vote(c)
         self.base.on_bar(o, h, l, c)
         r[COL["base_direction"]] = float(self.base.direction)
         r[COL["golden_rule_intact"]] = self.base.intact
-        raw_bias = self.levels.bias(c, r[COL["vix_regime"]])
+        raw_bias = self.levels.bias(c, regime)
         a = cfg.bias_alpha
         self.bias_ema = raw_bias if self.bias_ema != self.bias_ema else self.bias_ema + a * (raw_bias - self.bias_ema)
         r[COL["dealers_bias"]] = self.bias_ema

@@ -80,13 +80,26 @@ def _shift(year: int, month: int, k: int) -> tuple[int, int]:
     return n // 12, n % 12 + 1
 
 
+@functools.lru_cache(maxsize=64)
+def _month_start(year: int, month: int) -> float:
+    """Midnight New York on the month's first day, in UTC epoch seconds (never a DST gap)."""
+    return datetime(year, month, 1, tzinfo=NEW_YORK).timestamp()
+
+
+#: [start, end) of the New York month of the last ``cycle`` call, and its (year, month)
+_month = [math.inf, -math.inf, 0, 0]
+
+
 def cycle(t: float) -> tuple[float, float]:
     """(days to the next expiry, days since the last one) at UTC epoch ``t``, whole calendar
     days rounded down; an expiry at ``t`` exactly is the next one (0 days to it)."""
     if t != t:
         return math.nan, math.nan
-    local = datetime.fromtimestamp(t, NEW_YORK)
-    y, m = local.year, local.month
+    start, end, y, m = _month
+    if not (start <= t < end):                 # another New York month than the last call's
+        local = datetime.fromtimestamp(t, NEW_YORK)
+        y, m = local.year, local.month
+        _month[:] = _month_start(y, m), _month_start(*_shift(y, m, 1)), y, m
     this = expiry_epoch(y, m)
     if t <= this:
         nxt, last = this, expiry_epoch(*_shift(y, m, -1))

@@ -125,3 +125,58 @@ def advance(t, code, x, i, n, st, depth, lo=-np.inf, hi=np.inf):
             return i
         i += 1
     return n
+
+
+#: the row columns ``close_bar`` writes, in the order of its ``cols`` argument
+CLOSE_COLUMNS = ("open", "high", "low", "close", "volume", "bid_volume", "ask_volume", "delta", "delta_ratio",
+                 "cum_delta", "vwap", "vwap_up1", "vwap_dn1", "vwap_up2", "vwap_dn2", "large_buy_volume",
+                 "large_sell_volume", "block_trades", "large_net_flow", "bid", "ask", "spread", "bid_size_top5",
+                 "ask_size_top5", "pa_vote", "flow_vote", "dom_vote")
+
+
+@nb.njit(cache=True)
+def close_bar(st, depth, r, cols, cum_delta, tick, flow_threshold, dom_ratio, vwap_from_trades):
+    """The numbers of a closing bar from the state alone, written into the feature row ``r``
+    (NaN everywhere else; ``cols``: the row's columns of ``CLOSE_COLUMNS``): the bar, its delta and
+    the cumulative delta (returned), the VWAP and bands from trades (``vwap_from_trades``: the data
+    has no VWAP study), smart money, the book and the price-action, order-flow and DOM votes. The
+    trades that waited for the close then count, and this bar's smart-money counters become the
+    next bar's. The same operations in the same order as the Python they replace (same floats)."""
+    r[:] = np.nan
+    o, h, l, c, v = st[O], st[H], st[L], st[C], st[V]
+    bidvol, askvol = st[BIDVOL], st[ASKVOL]
+    r[cols[0]], r[cols[1]], r[cols[2]], r[cols[3]], r[cols[4]] = o, h, l, c, v
+    r[cols[5]], r[cols[6]] = bidvol, askvol
+    delta = askvol - bidvol
+    ratio = delta / v if v > 0 else 0.0
+    cum_delta += delta if delta == delta else 0.0
+    r[cols[7]], r[cols[8]], r[cols[9]] = delta, ratio, cum_delta
+    if vwap_from_trades and st[VOL] > 0:
+        vw = st[PV] / st[VOL]
+        x = st[P2V] / st[VOL] - vw * vw
+        sd = np.sqrt(x if not (0.0 > x) else 0.0)         # Python's max(x, 0.0)
+        r[cols[10]], r[cols[11]], r[cols[12]] = vw, vw + sd, vw - sd
+        r[cols[13]], r[cols[14]] = vw + 2.0 * sd, vw - 2.0 * sd
+    st[PV] = st[PV] + st[NPV]
+    st[P2V] = st[P2V] + st[NP2V]
+    st[VOL] = st[VOL] + st[NVOL]
+    st[NPV] = st[NP2V] = st[NVOL] = 0.0
+    lbuy, lsell = st[LBUY], st[LSELL]
+    r[cols[15]], r[cols[16]] = lbuy, lsell
+    r[cols[17]] = st[BLOCKS]
+    r[cols[18]] = (lbuy - lsell) / v if v > 0 else 0.0
+    st[LBUY], st[LSELL], st[BLOCKS] = st[NLBUY], st[NLSELL], st[NBLOCKS]
+    st[NLBUY] = st[NLSELL] = st[NBLOCKS] = 0.0
+    bid, ask = st[BID], st[ASK]
+    r[cols[19]], r[cols[20]] = bid, ask
+    r[cols[21]] = (ask - bid) / tick
+    bid5 = depth[0, 1] + depth[0, 2] + depth[0, 3] + depth[0, 4] + depth[0, 5]
+    ask5 = depth[1, 1] + depth[1, 2] + depth[1, 3] + depth[1, 4] + depth[1, 5]
+    r[cols[22]], r[cols[23]] = bid5, ask5
+    r[cols[24]] = 1.0 if c > o else -1.0 if c < o else 0.0
+    r[cols[25]] = 1.0 if ratio > flow_threshold else -1.0 if ratio < -flow_threshold else 0.0
+    if bid5 > 0 and ask5 > 0:
+        r[cols[26]] = 1.0 if bid5 > dom_ratio * ask5 else -1.0 if ask5 > dom_ratio * bid5 else 0.0
+    else:
+        r[cols[26]] = 0.0
+    return cum_delta

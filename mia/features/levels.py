@@ -41,27 +41,50 @@ class LevelBook:
 
     def mq_vote(self, close: float) -> float:
         near = self.cfg.mq_proximity * close
-        sup = any(0 <= close - self.price[n] <= near for n in SUPPORTS if n in self.price)
-        res = any(0 <= self.price[n] - close <= near for n in RESISTANCES if n in self.price)
+        p = self.price
+        sup = _any_below(p, SUPPORTS, close, near, 0.0)
+        res = _any_above(p, RESISTANCES, close, near, 0.0)
         return 1.0 if sup and not res else -1.0 if res and not sup else 0.0
 
     def bias(self, close: float, vix_regime: float) -> float:
         """Weighted composite of per-level votes in [-1, 1], mapped to [0, 1], combined, mapped back by 2c-1."""
         cfg, near = self.cfg, self.cfg.bias_near_ticks * self.tick
         p = self.price
-
-        def above(names):
-            return any(0 < p[n] - close <= near for n in names if n in p)
-
-        def below(names):
-            return any(0 < close - p[n] <= near for n in names if n in p)
-
-        resistance = -1.0 if above(RESISTANCES) else 0.0
-        support = 1.0 if below(SUPPORTS) else 0.0
-        blind = -1.0 if any(abs(p[n] - close) <= cfg.bias_blind_spot_ticks * self.tick for n in BLIND_SPOTS if n in p) else 0.0
-        gex = (1.0 if below(GEX) else 0.0) - (1.0 if above(GEX) else 0.0)
+        resistance = -1.0 if _any_above(p, RESISTANCES, close, near) else 0.0
+        support = 1.0 if _any_below(p, SUPPORTS, close, near) else 0.0
+        blind = 0.0
+        limit = cfg.bias_blind_spot_ticks * self.tick
+        for n in BLIND_SPOTS:
+            if n in p and abs(p[n] - close) <= limit:
+                blind = -1.0
+                break
+        gex = (1.0 if _any_below(p, GEX, close, near) else 0.0) - (1.0 if _any_above(p, GEX, close, near) else 0.0)
         vix = -1.0 if vix_regime == vix_regime and vix_regime >= 2 else 0.0
-        votes = ((cfg.w_resistance, resistance), (cfg.w_support, support), (cfg.w_blind_spots, blind),
-                 (cfg.w_swing, 0.0), (cfg.w_gex, gex), (cfg.w_vix, vix))
-        c = sum(w * (v + 1.0) / 2.0 for w, v in votes) / sum(w for w, _ in votes)
-        return 2.0 * c - 1.0
+        # sum(w * (v + 1) / 2) / sum(w), added in this order (the same floats as Python's sum)
+        num = den = 0
+        for w, v in ((cfg.w_resistance, resistance), (cfg.w_support, support), (cfg.w_blind_spots, blind),
+                     (cfg.w_swing, 0.0), (cfg.w_gex, gex), (cfg.w_vix, vix)):
+            num += w * (v + 1.0) / 2.0
+            den += w
+        return 2.0 * (num / den) - 1.0
+
+
+def _any_above(p: dict, names, close: float, near: float, lo: float | None = None) -> bool:
+    """Some level of ``names`` above ``close`` by at most ``near``: strictly above (``lo`` None)
+    or by ``lo`` or more."""
+    for n in names:
+        if n in p:
+            d = p[n] - close
+            if (d > 0 if lo is None else lo <= d) and d <= near:
+                return True
+    return False
+
+
+def _any_below(p: dict, names, close: float, near: float, lo: float | None = None) -> bool:
+    """Some level of ``names`` below ``close`` by at most ``near`` (``lo``: as ``_any_above``)."""
+    for n in names:
+        if n in p:
+            d = close - p[n]
+            if (d > 0 if lo is None else lo <= d) and d <= near:
+                return True
+    return False
